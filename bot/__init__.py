@@ -1,0 +1,1 @@
+"""The running application: adapters (IMAP, SMTP, storage) and orchestration (poll, outbox, CLI)."""

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2 models, query functions (session first), Alembic migrations."""
