@@ -206,7 +206,7 @@ def _indicator(entry: Mapping[str, Any], index: int) -> Indicator:
     )
 
 
-def _campaign(entry: Mapping[str, Any]) -> Campaign:
+def _campaign(entry: Any) -> Campaign:
     where = "campaign"
     if not isinstance(entry, Mapping):
         raise CatalogueError("campaign: not an object")
@@ -239,7 +239,7 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
         seen.add(ind.id)
     if not indicators:
         raise CatalogueError("catalogue: no indicators")
-    return Catalogue(campaign=_campaign(data.get("campaign")), indicators=indicators)
+    return Catalogue(campaign=_campaign(data.get("campaign", {})), indicators=indicators)
 
 
 def default_catalogue_text() -> str:
