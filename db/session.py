@@ -1,0 +1,117 @@
+"""Engines, sessions and schema migrations. Nothing here runs at import time.
+
+``make_engine`` takes any SQLAlchemy URL the configuration names (SQLite file or PostgreSQL);
+``upgrade`` brings that database to the newest Alembic revision, wherever the process was started.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+# How long a SQLite writer waits for another writer's lock before giving up (milliseconds).
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# Arbitrary constant key for the PostgreSQL advisory lock that serialises concurrent ``upgrade`` calls.
+_MIGRATION_LOCK_KEY = 0x1A7A6E
+
+
+def normalize_url(url: str | URL) -> URL:
+    """The URL to hand to SQLAlchemy: plain ``postgresql://`` (or ``postgres://``) means psycopg 3."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """Create an engine for ``url``. Connects lazily, on first use.
+
+    SQLite: the parent folder of the database file is created; every connection gets WAL journaling
+    (readers do not block the writer), a busy timeout (a second writer waits instead of failing at
+    once) and foreign key enforcement. PostgreSQL goes through psycopg 3 and pings pooled connections
+    before use, so a long-running bot survives a server restart.
+    """
+    parsed = normalize_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        _create_sqlite_parent(parsed)
+        engine = create_engine(parsed, **kwargs)
+        event.listen(engine, "connect", _configure_sqlite_connection)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(parsed, **kwargs)
+
+
+def _create_sqlite_parent(url: URL) -> None:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+    finally:
+        cursor.close()
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions bound to ``engine``. Objects stay readable after commit (``expire_on_commit=False``),
+    so a caller can report on what it just recorded without another round trip."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def migrations_dir() -> Path:
+    """The folder of the Alembic environment shipped inside the ``db`` package."""
+    return Path(str(resources.files("db.migrations")))
+
+
+def alembic_config() -> Config:
+    """An Alembic configuration that needs no ini file and no particular working directory."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Run the Alembic migrations on ``engine`` up to ``revision`` (default: the newest)."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Two processes starting at once must not both create the tables.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at, or None for a database that was never migrated."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    """The newest revision among the shipped migrations."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no Alembic revisions found in {migrations_dir()}")
+    return head
+
+
+def is_at_head(engine: Engine) -> bool:
+    """Whether the database schema is the one this code expects."""
+    return current_revision(engine) == head_revision()
