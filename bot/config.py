@@ -1,0 +1,417 @@
+"""Load ``config.toml`` once into frozen dataclasses; every error names the file and the key.
+
+Secrets (the 163 授权码) never come from the TOML itself: ``password_env`` names an environment
+variable, or ``password_file`` a file readable only by the service user. They are read when a
+connection needs them (``Secret.reveal()``), so commands that need no mailbox run without them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, time
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A configuration problem; ``str()`` is a Chinese message naming file and key."""
+
+    def __init__(self, path: Path | str, key: str, problem: str) -> None:
+        self.path = str(path)
+        self.key = key
+        self.problem = problem
+        super().__init__(f"配置文件 {path}：{key}：{problem}")
+
+
+@dataclass(frozen=True)
+class Secret:
+    """Where a password comes from. ``repr`` never shows the value."""
+
+    config_path: str
+    key: str  # e.g. "mailbox.password_env"
+    env: str | None = None
+    file: Path | None = None
+    value: str | None = field(default=None, repr=False)  # only for programmatic use (demo, tests)
+
+    def reveal(self) -> str:
+        if self.value is not None:
+            return self.value
+        if self.env is not None:
+            got = os.environ.get(self.env)
+            if not got:
+                raise ConfigError(self.config_path, self.key, f"环境变量 {self.env} 未设置或为空（应填写邮箱授权码）")
+            return got
+        if self.file is not None:
+            try:
+                return self.file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(self.config_path, self.key, f"无法读取密码文件 {self.file}：{exc.strerror}") from exc
+        raise ConfigError(self.config_path, self.key, "未配置密码来源（password_env 或 password_file）")
+
+
+@dataclass(frozen=True)
+class CampaignConfig:
+    name: str
+    deadline: date
+    timezone: str
+    catalogue: Path | None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class MailboxConfig:
+    host: str
+    port: int
+    ssl: bool
+    ca_file: Path | None
+    username: str
+    password: Secret
+    folder: str
+    extra_folders: tuple[str, ...]
+    poll_minutes: int
+    connect_timeout: float
+    read_timeout: float
+
+    @property
+    def folders(self) -> tuple[str, ...]:
+        return (self.folder, *self.extra_folders)
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    database: str
+    files: Path
+
+
+@dataclass(frozen=True)
+class CoordinatorConfig:
+    name: str
+    emails: tuple[str, ...]
+    digest_at: time
+
+
+@dataclass(frozen=True)
+class SectionConfig:
+    name: str
+    owners: tuple[tuple[str, str], ...]  # (display name, address)
+    senders: tuple[str, ...]  # lower-cased addresses
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    ssl: bool
+    ca_file: Path | None
+    username: str
+    password: Secret
+    from_addr: str
+    timeout: float
+
+
+@dataclass(frozen=True)
+class RemindersConfig:
+    days_before: tuple[int, ...]
+    overdue_every_days: int
+    at: time
+
+
+@dataclass(frozen=True)
+class ReceiptsConfig:
+    max_per_address_per_day: int
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    campaign: CampaignConfig
+    mailbox: MailboxConfig
+    storage: StorageConfig
+    coordinator: CoordinatorConfig
+    sections: tuple[SectionConfig, ...]
+    smtp: SmtpConfig | None
+    reminders: RemindersConfig
+    receipts: ReceiptsConfig
+
+    def section_of(self, address: str) -> str | None:
+        """The section whose ``senders`` include ``address`` (case-insensitive), else None."""
+        addr = address.strip().lower()
+        for s in self.sections:
+            if addr in s.senders:
+                return s.name
+        return None
+
+    def section(self, name: str) -> SectionConfig | None:
+        return next((s for s in self.sections if s.name == name), None)
+
+
+_EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+class _Reader:
+    """Typed access to one TOML table, naming ``table.key`` in every error."""
+
+    def __init__(self, path: Path, table: Mapping[str, Any], prefix: str, known: set[str]) -> None:
+        self.path, self.table, self.prefix = path, table, prefix
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise ConfigError(path, self.key(unknown[0]), f"未知的配置项（可用：{'、'.join(sorted(known))}）")
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def err(self, name: str, problem: str) -> ConfigError:
+        return ConfigError(self.path, self.key(name), problem)
+
+    def get(self, name: str, kind: type[T], default: T | None = None, *, required: bool = True) -> T:
+        if name not in self.table:
+            if default is not None or not required:
+                return default  # type: ignore[return-value]
+            raise self.err(name, "缺少此项")
+        value = self.table[name]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise self.err(name, f"类型应为 {_TYPE_NAMES.get(kind, kind.__name__)}，实际为 {value!r}")
+        return value
+
+    def path_value(self, name: str, *, required: bool = False) -> Path | None:
+        raw = self.get(name, str, required=required)
+        if raw is None:
+            return None
+        p = Path(raw).expanduser()
+        return p if p.is_absolute() else (self.path.parent / p)
+
+    def email(self, name: str, value: str) -> str:
+        addr = parseaddr(value)[1] or value
+        if not _EMAIL_RE.match(addr):
+            raise self.err(name, f"不是有效的邮箱地址：{value!r}")
+        return addr.lower()
+
+    def clock(self, name: str, default: str) -> time:
+        raw = self.get(name, str, default)
+        try:
+            hh, mm = raw.split(":")
+            return time(int(hh), int(mm))
+        except ValueError:
+            raise self.err(name, f"时间格式应为 HH:MM，实际为 {raw!r}") from None
+
+    def secret(self) -> Secret:
+        if "password" in self.table:
+            raise self.err("password", "不要把授权码写在配置文件里；请用 password_env（环境变量名）或 password_file")
+        env = self.get("password_env", str, required=False)
+        file = self.path_value("password_file")
+        if env is None and file is None:
+            raise self.err("password_env", "缺少此项（或改用 password_file）")
+        return Secret(str(self.path), self.key("password_env" if env else "password_file"), env=env, file=file)
+
+
+_TYPE_NAMES = {str: "字符串", int: "整数", float: "数字", bool: "true/false", list: "列表", dict: "表", date: "日期"}
+
+
+def _table(path: Path, data: Mapping[str, Any], name: str, *, required: bool = True) -> Mapping[str, Any]:
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise ConfigError(path, f"[{name}]", "缺少此配置段")
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(path, f"[{name}]", "应为配置段（表）")
+    return value
+
+
+def _list_of(r: _Reader, name: str, item: Callable[[str], str], default: list[str] | None = None) -> tuple[str, ...]:
+    values = r.get(name, list, default if default is not None else None)
+    if values is None:
+        return ()
+    out = []
+    for v in values:
+        if not isinstance(v, str):
+            raise r.err(name, f"列表中应为字符串，实际为 {v!r}")
+        out.append(item(v))
+    return tuple(out)
+
+
+def parse_config(data: Mapping[str, Any], path: Path) -> Config:
+    top_known = {"campaign", "mailbox", "storage", "coordinator", "sections", "smtp", "reminders", "receipts"}
+    unknown = sorted(set(data) - top_known)
+    if unknown:
+        raise ConfigError(path, unknown[0], f"未知的配置段（可用：{'、'.join(sorted(top_known))}）")
+
+    c = _Reader(path, _table(path, data, "campaign"), "campaign", {"name", "deadline", "timezone", "catalogue"})
+    tz_name = c.get("timezone", str, "Asia/Shanghai")
+    try:
+        ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise c.err("timezone", f"未知时区 {tz_name!r}（例如 Asia/Shanghai）") from None
+    deadline = c.get("deadline", date)
+    campaign = CampaignConfig(c.get("name", str), deadline, tz_name, c.path_value("catalogue"))
+
+    m = _Reader(
+        path,
+        _table(path, data, "mailbox"),
+        "mailbox",
+        {
+            "host",
+            "port",
+            "ssl",
+            "ca_file",
+            "username",
+            "password_env",
+            "password_file",
+            "password",
+            "folder",
+            "extra_folders",
+            "poll_minutes",
+            "connect_timeout",
+            "read_timeout",
+        },
+    )
+    ssl = m.get("ssl", bool, True)
+    mailbox = MailboxConfig(
+        host=m.get("host", str),
+        port=_port(m, "port", 993 if ssl else 143),
+        ssl=ssl,
+        ca_file=m.path_value("ca_file"),
+        username=m.get("username", str),
+        password=m.secret(),
+        folder=m.get("folder", str, "INBOX"),
+        extra_folders=_list_of(m, "extra_folders", str, []),
+        poll_minutes=_positive(m, "poll_minutes", 5),
+        connect_timeout=m.get("connect_timeout", float, 20.0),
+        read_timeout=m.get("read_timeout", float, 120.0),
+    )
+
+    s = _Reader(path, _table(path, data, "storage"), "storage", {"database", "files"})
+    database = s.get("database", str)
+    if database.startswith("sqlite:///") and not database.startswith("sqlite:////"):
+        rel = database.removeprefix("sqlite:///")
+        if rel and rel != ":memory:":
+            database = "sqlite:///" + str((path.parent / rel).resolve())
+    files = s.path_value("files", required=True)
+    assert files is not None
+    storage = StorageConfig(database, files)
+
+    co = _Reader(path, _table(path, data, "coordinator"), "coordinator", {"name", "emails", "digest_at"})
+    coordinator = CoordinatorConfig(
+        name=co.get("name", str),
+        emails=_list_of(co, "emails", lambda v: co.email("emails", v)),
+        digest_at=co.clock("digest_at", "17:30"),
+    )
+    if not coordinator.emails:
+        raise co.err("emails", "至少需要一个协调人邮箱")
+
+    raw_sections = data.get("sections", [])
+    if not isinstance(raw_sections, list):
+        raise ConfigError(path, "[[sections]]", "应为 [[sections]] 数组")
+    sections: list[SectionConfig] = []
+    seen_senders: dict[str, str] = {}
+    for n, raw in enumerate(raw_sections):
+        if not isinstance(raw, Mapping):
+            raise ConfigError(path, f"sections[{n}]", "应为表")
+        r = _Reader(path, raw, f"sections[{n}]", {"name", "owners", "senders"})
+        name = r.get("name", str)
+        owners = tuple(_owner(r, v) for v in r.get("owners", list, []))
+        senders = _list_of(r, "senders", lambda v, r=r: r.email("senders", v), [])  # type: ignore[misc]
+        for addr in senders:
+            if addr in seen_senders:
+                raise r.err("senders", f"{addr} 同时属于 {seen_senders[addr]} 和 {name}")
+            seen_senders[addr] = name
+        sections.append(SectionConfig(name, owners, senders))
+
+    smtp: SmtpConfig | None = None
+    if "smtp" in data:
+        t = _Reader(
+            path,
+            _table(path, data, "smtp"),
+            "smtp",
+            {
+                "host",
+                "port",
+                "ssl",
+                "ca_file",
+                "username",
+                "password_env",
+                "password_file",
+                "password",
+                "from",
+                "timeout",
+            },
+        )
+        smtp_ssl = t.get("ssl", bool, True)
+        username = t.get("username", str)
+        smtp = SmtpConfig(
+            host=t.get("host", str),
+            port=_port(t, "port", 465 if smtp_ssl else 587),
+            ssl=smtp_ssl,
+            ca_file=t.path_value("ca_file"),
+            username=username,
+            password=t.secret(),
+            from_addr=t.email("from", t.get("from", str, username)),
+            timeout=t.get("timeout", float, 60.0),
+        )
+
+    rm = _Reader(
+        path, _table(path, data, "reminders", required=False), "reminders", {"days_before", "overdue_every_days", "at"}
+    )
+    days_before = rm.get("days_before", list, [7, 3, 1])
+    if not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in days_before):
+        raise rm.err("days_before", f"应为非负整数列表，实际为 {days_before!r}")
+    reminders = RemindersConfig(
+        days_before=tuple(sorted(set(days_before), reverse=True)),
+        overdue_every_days=_positive(rm, "overdue_every_days", 1),
+        at=rm.clock("at", "09:00"),
+    )
+    rc = _Reader(path, _table(path, data, "receipts", required=False), "receipts", {"max_per_address_per_day"})
+    receipts = ReceiptsConfig(_positive(rc, "max_per_address_per_day", 10))
+    return Config(path, campaign, mailbox, storage, coordinator, tuple(sections), smtp, reminders, receipts)
+
+
+def _port(r: _Reader, name: str, default: int) -> int:
+    port = r.get(name, int, default)
+    if not 0 < port < 65536:
+        raise r.err(name, f"端口应在 1–65535 之间，实际为 {port}")
+    return port
+
+
+def _positive(r: _Reader, name: str, default: int) -> int:
+    value = r.get(name, int, default)
+    if value <= 0:
+        raise r.err(name, f"应为正整数，实际为 {value}")
+    return value
+
+
+def _owner(r: _Reader, value: object) -> tuple[str, str]:
+    if not isinstance(value, str):
+        raise r.err("owners", f'应为 "姓名 <邮箱>" 字符串，实际为 {value!r}')
+    name, addr = parseaddr(value)
+    return name, r.email("owners", addr or value)
+
+
+def load_config(path: Path) -> Config:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(path, "(文件)", f"无法读取：{exc.strerror}") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(path, "(文件)", "不是 UTF-8 编码") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "(语法)", f"TOML 语法错误：{exc}") from None
+    return parse_config(data, path)
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get("INTAKE_CONFIG", "config.toml"))

@@ -1,0 +1,99 @@
+"""Config loading: the example file is valid, and every mistake names the key."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date, time
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config, parse_config
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "config.example.toml"
+
+
+def example() -> dict:
+    return tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+
+
+def test_example_config_loads_with_every_section() -> None:
+    cfg = load_config(EXAMPLE)
+    assert cfg.campaign.deadline == date(2021, 10, 28)
+    assert cfg.campaign.tz.key == "Asia/Shanghai"
+    assert cfg.mailbox.folders == ("INBOX", "垃圾邮件")
+    assert cfg.mailbox.port == 993 and cfg.mailbox.ssl
+    assert cfg.storage.database == "sqlite:///" + str((ROOT / "var/intake.db").resolve())
+    assert cfg.storage.files == ROOT / "var/files"
+    assert cfg.coordinator.digest_at == time(17, 30)
+    assert cfg.section_of("ZHIDUI2@example.com") == "支队"
+    assert cfg.section_of("stranger@example.com") is None
+    assert cfg.section("支队") is not None
+    assert cfg.section("支队").owners[0] == ("刘建设", "zhidui@example.com")
+    assert cfg.smtp is not None and cfg.smtp.from_addr == "jzhbjfzk@163.com"
+    assert cfg.reminders.days_before == (7, 3, 1)
+
+
+def test_secret_comes_from_environment_and_is_not_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = load_config(EXAMPLE)
+    monkeypatch.setenv("INTAKE_IMAP_PASSWORD", "s3cr3t-code")
+    assert cfg.mailbox.password.reveal() == "s3cr3t-code"
+    assert "s3cr3t-code" not in repr(cfg)
+    monkeypatch.delenv("INTAKE_IMAP_PASSWORD")
+    with pytest.raises(ConfigError, match=r"mailbox\.password_env.*INTAKE_IMAP_PASSWORD"):
+        cfg.mailbox.password.reveal()
+
+
+def test_secret_from_file(tmp_path: Path) -> None:
+    secret = tmp_path / "imap.secret"
+    secret.write_text("code-from-file\n")
+    data = example()
+    del data["mailbox"]["password_env"]
+    data["mailbox"]["password_file"] = str(secret)
+    cfg = parse_config(data, tmp_path / "config.toml")
+    assert cfg.mailbox.password.reveal() == "code-from-file"
+    secret.unlink()
+    with pytest.raises(ConfigError, match=r"mailbox\.password_file"):
+        cfg.mailbox.password.reveal()
+
+
+@pytest.mark.parametrize(
+    ("edit", "key", "words"),
+    [
+        (lambda d: d["mailbox"].update(password="abc"), "mailbox.password", "不要把授权码写在配置文件里"),
+        (lambda d: d["mailbox"].update(port="993"), "mailbox.port", "整数"),
+        (lambda d: d["mailbox"].update(port=70000), "mailbox.port", "1–65535"),
+        (lambda d: d["mailbox"].pop("host"), "mailbox.host", "缺少此项"),
+        (lambda d: d["mailbox"].update(hots="x"), "mailbox.hots", "未知的配置项"),
+        (lambda d: d["campaign"].update(deadline="10月28日"), "campaign.deadline", "日期"),
+        (lambda d: d["campaign"].update(timezone="Mars/Base"), "campaign.timezone", "未知时区"),
+        (lambda d: d["coordinator"].update(emails=["not-an-address"]), "coordinator.emails", "不是有效的邮箱地址"),
+        (lambda d: d["coordinator"].update(emails=[]), "coordinator.emails", "至少需要一个"),
+        (lambda d: d["coordinator"].update(digest_at="5pm"), "coordinator.digest_at", "HH:MM"),
+        (lambda d: d["sections"][1].update(senders=["fuwuke@example.com"]), "sections[1].senders", "同时属于"),
+        (lambda d: d["reminders"].update(days_before=[7, -1]), "reminders.days_before", "非负整数"),
+        (lambda d: d["reminders"].update(overdue_every_days=0), "reminders.overdue_every_days", "正整数"),
+        (lambda d: d.pop("storage"), "[storage]", "缺少此配置段"),
+        (lambda d: d.update(mailboxx={}), "mailboxx", "未知的配置段"),
+        (lambda d: d["smtp"].pop("password_env"), "smtp.password_env", "缺少此项"),
+    ],
+)
+def test_errors_name_file_and_key(edit, key: str, words: str, tmp_path: Path) -> None:
+    data = example()
+    edit(data)
+    path = tmp_path / "config.toml"
+    with pytest.raises(ConfigError) as err:
+        parse_config(data, path)
+    assert err.value.key == key
+    assert words in str(err.value)
+    assert str(path) in str(err.value)
+
+
+def test_syntax_error_and_missing_file(tmp_path: Path) -> None:
+    bad = tmp_path / "config.toml"
+    bad.write_text("[campaign\nname = 1\n")
+    with pytest.raises(ConfigError, match="TOML 语法错误"):
+        load_config(bad)
+    with pytest.raises(ConfigError, match="无法读取"):
+        load_config(tmp_path / "missing.toml")
