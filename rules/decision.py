@@ -12,6 +12,7 @@ class Problem:
 
     code: str
     detail: str
+    filename: str | None = None  # the attachment it concerns; None for the mail as a whole
 
     def to_json(self) -> dict[str, str]:
         return {"code": self.code, "detail": self.detail}
