@@ -1,0 +1,170 @@
+"""The file store: every material stored once by SHA-256 under one root, the raw .eml of every mail,
+and ``safe_name`` for the day a human-readable name must become a file name.
+
+Layout under the root (paths returned and accepted are root-relative, with ``/``)::
+
+    files/ab/cd/<sha256>     content-addressed materials
+    mail/ab/<sha256>.eml     raw mails
+
+Writes are atomic (temporary file in the target folder, fsync, ``os.replace``, fsync of the folder),
+so a crash leaves either the whole file or nothing, and storing the same content twice is a no-op.
+No name from a mail is ever used as a path here: names live in the database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_CHUNK = 1 << 20
+
+
+class StorageError(ValueError):
+    """A path outside the root, a malformed hash, or content that does not match its hash."""
+
+
+def _check_sha256(sha256: str) -> str:
+    if not _SHA256.fullmatch(sha256):
+        raise StorageError(f"not a lower-case hex SHA-256: {sha256!r}")
+    return sha256
+
+
+def _fsync_dir(folder: Path) -> None:
+    # The rename is durable only once the directory entry is; not every platform can open a folder.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Storage:
+    """Content-addressed storage under ``root`` (created on first write)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+
+    def store_file(self, src: Path, sha256: str) -> str:
+        """Copy ``src`` into the store unless that content is already there; return its relative path.
+
+        The content is hashed while copying; a mismatch with ``sha256`` raises StorageError and
+        stores nothing.
+        """
+        rel = f"files/{_check_sha256(sha256)[:2]}/{sha256[2:4]}/{sha256}"
+        with open(src, "rb") as source:
+            self._write_once(rel, iter(lambda: source.read(_CHUNK), b""), sha256)
+        return rel
+
+    def store_raw(self, raw: bytes, sha256: str) -> str:
+        """Keep the raw bytes of one mail as ``mail/ab/<sha256>.eml``; return the relative path."""
+        rel = f"mail/{_check_sha256(sha256)[:2]}/{sha256}.eml"
+        self._write_once(rel, (raw[i : i + _CHUNK] for i in range(0, len(raw), _CHUNK)), sha256)
+        return rel
+
+    def resolve(self, rel: str) -> Path:
+        """The absolute path of a stored file. Refuses absolute paths, ``..`` and anything that
+        (after following symlinks) lies outside the root."""
+        pure = PurePosixPath(rel.replace("\\", "/"))
+        if not rel or "\x00" in rel or pure.is_absolute() or ".." in pure.parts or re.match(r"^[A-Za-z]:", rel):
+            raise StorageError(f"not a storage-relative path: {rel!r}")
+        path = (self.root / pure).resolve()
+        if not path.is_relative_to(self.root) or path == self.root:
+            raise StorageError(f"path leaves the storage root: {rel!r}")
+        return path
+
+    def open(self, rel: str) -> BinaryIO:
+        """Open a stored file for reading."""
+        return open(self.resolve(rel), "rb")
+
+    def _write_once(self, rel: str, chunks: Iterable[bytes], sha256: str) -> None:
+        target = self.resolve(rel)
+        if target.exists():
+            return  # same name, same content: content addressing makes the write idempotent
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".part")
+        tmp = Path(tmp_name)
+        try:
+            digest = hashlib.sha256()
+            with os.fdopen(fd, "wb") as out:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            if digest.hexdigest() != sha256:
+                raise StorageError(f"content hashes to {digest.hexdigest()}, not {sha256}")
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise
+        _fsync_dir(target.parent)
+
+
+# --- safe_name ---------------------------------------------------------------------------------
+
+# Windows device names, also with an extension ("CON.txt") and the superscript-digit forms.
+_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul", "conin$", "conout$", "clock$"}
+    | {f"{dev}{n}" for dev in ("com", "lpt") for n in ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")}
+    | {f"{dev}{n}" for dev in ("com", "lpt") for n in ("¹", "²", "³")}
+)
+_FORBIDDEN = re.compile(r'[<>:"|?*]')  # not allowed in Windows names; ':' also opens NTFS streams
+_MAX_EXTENSION_BYTES = 16
+
+
+def _is_unsafe_char(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    # Cc: NUL and control characters; Cf: bidi overrides that disguise extensions ("txt.exe");
+    # Zl/Zp: line and paragraph separators.
+    return category in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn")
+
+
+def _truncate_utf8(text: str, max_bytes: int) -> str:
+    return text.encode("utf-8")[:max_bytes].decode("utf-8", errors="ignore")
+
+
+def safe_name(name: str, max_bytes: int = 200) -> str:
+    """Turn any name into one safe file-name component for export.
+
+    Keeps only the last path component (``../``, absolute paths and drive letters go), drops control
+    and format characters, replaces characters Windows forbids, defuses device names (``CON``,
+    ``com1.txt``), strips trailing dots and spaces, and truncates to ``max_bytes`` of UTF-8 while
+    keeping the extension. Returns ``"unnamed"`` when nothing is left.
+
+    >>> safe_name("../../etc/passwd"), safe_name("CON.txt"), safe_name("C:\\\\材料\\\\指标12.docx")
+    ('passwd', '_CON.txt', '指标12.docx')
+    """
+    if max_bytes < 2 * _MAX_EXTENSION_BYTES:
+        raise ValueError(f"max_bytes too small: {max_bytes}")
+    text = unicodedata.normalize("NFC", name)
+    text = "".join(ch for ch in text if not _is_unsafe_char(ch))
+    text = text.replace("\\", "/").rstrip("/ ")
+    text = text.rsplit("/", 1)[-1]
+    text = re.sub(r"^[A-Za-z]:", "", text)
+    text = _FORBIDDEN.sub("_", text).strip().rstrip(". ")
+    if text in ("", ".", ".."):
+        return "unnamed"
+
+    stem, dot, extension = text.rpartition(".")
+    if not dot or not stem or len(extension.encode("utf-8")) > _MAX_EXTENSION_BYTES or " " in extension:
+        stem, dot, extension = text, "", ""
+    if stem.split(".", 1)[0].rstrip(" ").lower() in _RESERVED:
+        stem = "_" + stem
+
+    suffix = dot + extension
+    if len((stem + suffix).encode("utf-8")) > max_bytes:
+        stem = _truncate_utf8(stem, max_bytes - len(suffix.encode("utf-8"))).rstrip(". ")
+    result = (stem + suffix).rstrip(". ")
+    return result or "unnamed"
