@@ -1,0 +1,217 @@
+"""Query functions for the pipeline and the CLI. Each takes the session first and neither commits nor
+decides anything: transactions are framed by the caller (``with sessions.begin() as s:``).
+
+Lists come back in a stable order and with the rows a report prints next to them already loaded, so
+they stay readable after the session has closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import case, exists, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, joinedload
+
+from db.models import (
+    Assignment,
+    Attachment,
+    CloudFile,
+    Declaration,
+    Mail,
+    MailboxCursor,
+    Outbox,
+    ReviewItem,
+    StoredFile,
+    utcnow,
+)
+
+# -- mailbox progress ---------------------------------------------------------------------------------
+
+
+def get_cursor(s: Session, folder: str) -> MailboxCursor | None:
+    """How far ``folder`` has been read, or None before the first poll."""
+    return s.get(MailboxCursor, folder)
+
+
+def save_cursor(s: Session, folder: str, uidvalidity: int, last_uid: int) -> MailboxCursor:
+    """Record progress in ``folder`` in one atomic upsert, safe against a concurrent poller.
+
+    Within one UIDVALIDITY the stored ``last_uid`` only grows: a slower poller finishing late cannot
+    move it back. A different UIDVALIDITY replaces both values (the old UIDs mean nothing any more).
+    """
+    now = utcnow()
+    dialect = s.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: postgresql.Insert | sqlite.Insert = postgresql.insert(MailboxCursor)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(MailboxCursor)
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise NotImplementedError(f"save_cursor does not support {dialect}")
+    stmt = stmt.values(folder=folder, uidvalidity=uidvalidity, last_uid=last_uid, updated_at=now)
+    new = stmt.excluded
+    s.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[MailboxCursor.folder],
+            set_={
+                "last_uid": case(
+                    (MailboxCursor.uidvalidity != new.uidvalidity, new.last_uid),
+                    (new.last_uid > MailboxCursor.last_uid, new.last_uid),
+                    else_=MailboxCursor.last_uid,
+                ),
+                "uidvalidity": new.uidvalidity,
+                "updated_at": now,
+            },
+        )
+    )
+    cursor = s.get(MailboxCursor, folder, populate_existing=True)
+    if cursor is None:  # pragma: no cover - the row was just written in this transaction
+        raise RuntimeError(f"cursor for {folder!r} vanished")
+    return cursor
+
+
+# -- mails and files ----------------------------------------------------------------------------------
+
+
+def mail_by_dedupe_key(s: Session, key: str) -> Mail | None:
+    """The mail already recorded under ``key`` (Message-ID or "sha256:<hash>"), if any."""
+    return s.scalars(select(Mail).where(Mail.dedupe_key == key)).one_or_none()
+
+
+def stored_file(s: Session, sha256: str) -> StoredFile | None:
+    """The stored content with this hash, if it was seen before."""
+    return s.get(StoredFile, sha256)
+
+
+def ignored_mails(s: Session) -> Sequence[Mail]:
+    """Mails recorded as not being submissions (auto-replies, bounces, ...), oldest first."""
+    return s.scalars(select(Mail).where(Mail.status == "ignored").order_by(Mail.id)).all()
+
+
+def error_mails(s: Session) -> Sequence[Mail]:
+    """Mails that could not be processed, kept with their error, oldest first."""
+    return s.scalars(select(Mail).where(Mail.status == "error").order_by(Mail.id)).all()
+
+
+# -- assignments and declarations ---------------------------------------------------------------------
+
+
+# Reports print the file name and the mail beside each assignment.
+_ATTACHMENT_AND_MAIL = joinedload(Assignment.attachment).joinedload(Attachment.mail)
+
+
+def current_assignments(
+    s: Session, indicator_id: str | None = None, section: str | None = None
+) -> Sequence[Assignment]:
+    """Current versions, optionally for one indicator and/or section, with attachment and mail
+    loaded; ordered by indicator, section, then arrival."""
+    stmt = select(Assignment).options(_ATTACHMENT_AND_MAIL).where(Assignment.is_current.is_(True))
+    if indicator_id is not None:
+        stmt = stmt.where(Assignment.indicator_id == indicator_id)
+    if section is not None:
+        stmt = stmt.where(Assignment.section == section)
+    stmt = stmt.order_by(Assignment.indicator_id, Assignment.section, Assignment.id)
+    return s.scalars(stmt).unique().all()
+
+
+def assignments_for(s: Session, indicator_id: str, section: str) -> Sequence[Assignment]:
+    """Every assignment (all versions) of one indicator by one section, oldest first."""
+    stmt = (
+        select(Assignment)
+        .options(_ATTACHMENT_AND_MAIL)
+        .where(Assignment.indicator_id == indicator_id, Assignment.section == section)
+        .order_by(Assignment.id)
+    )
+    return s.scalars(stmt).unique().all()
+
+
+def latest_version(s: Session, indicator_id: str, section: str, name_key: str) -> Assignment | None:
+    """The highest version of the file named ``name_key`` for this indicator and section."""
+    stmt = (
+        select(Assignment)
+        .where(
+            Assignment.indicator_id == indicator_id,
+            Assignment.section == section,
+            Assignment.name_key == name_key,
+        )
+        .order_by(Assignment.version.desc(), Assignment.id.desc())
+        .limit(1)
+    )
+    return s.scalars(stmt).first()
+
+
+def has_assignment_with_sha(s: Session, indicator_id: str, section: str, sha256: str) -> bool:
+    """Whether this exact content was already assigned to this indicator for this section."""
+    stmt = select(
+        exists()
+        .where(
+            Assignment.attachment_id == Attachment.id,
+            Assignment.indicator_id == indicator_id,
+            Assignment.section == section,
+            Attachment.sha256 == sha256,
+        )
+        .select_from(Assignment, Attachment)
+    )
+    return bool(s.scalar(stmt))
+
+
+def declarations(s: Session) -> Sequence[Declaration]:
+    """Every 无材料 declaration, with its mail loaded, ordered by indicator and section."""
+    stmt = (
+        select(Declaration)
+        .options(joinedload(Declaration.mail))
+        .order_by(Declaration.indicator_id, Declaration.section)
+    )
+    return s.scalars(stmt).all()
+
+
+# -- the coordinator's queue --------------------------------------------------------------------------
+
+
+def open_review_items(s: Session) -> Sequence[ReviewItem]:
+    """Items waiting for the coordinator, oldest first, with mail and attachment loaded."""
+    stmt = (
+        select(ReviewItem)
+        .options(joinedload(ReviewItem.mail), joinedload(ReviewItem.attachment))
+        .where(ReviewItem.status == "open")
+        .order_by(ReviewItem.id)
+    )
+    return s.scalars(stmt).all()
+
+
+def pending_cloud_files(s: Session) -> Sequence[CloudFile]:
+    """Cloud-drive files not fetched yet, soonest expiry first (unknown expiry last)."""
+    stmt = (
+        select(CloudFile)
+        .options(joinedload(CloudFile.mail))
+        .where(CloudFile.status == "pending")
+        .order_by(CloudFile.expires_at.is_(None), CloudFile.expires_at, CloudFile.id)
+    )
+    return s.scalars(stmt).all()
+
+
+# -- outbox -------------------------------------------------------------------------------------------
+
+
+def outbox_due(s: Session, now: datetime, *, limit: int | None = None, lock: bool = False) -> Sequence[Outbox]:
+    """Queued mails whose next attempt is due at ``now``, oldest due first.
+
+    ``lock=True`` locks the rows for the rest of the transaction and skips rows another sender has
+    locked (PostgreSQL ``FOR UPDATE SKIP LOCKED``; SQLite has a single writer and ignores it).
+    """
+    stmt = (
+        select(Outbox)
+        .where(Outbox.status == "queued", Outbox.next_attempt_at <= now)
+        .order_by(Outbox.next_attempt_at, Outbox.id)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    if lock:
+        stmt = stmt.with_for_update(skip_locked=True)
+    return s.scalars(stmt).all()
+
+
+def outbox_by_key(s: Session, key: str) -> Outbox | None:
+    """The outgoing mail enqueued under ``key``, if any."""
+    return s.scalars(select(Outbox).where(Outbox.dedupe_key == key)).one_or_none()
