@@ -1,0 +1,273 @@
+"""One poll of the mailbox: the bot's main job, read straight down.
+
+``poll_once``: for each folder, cursor from db -> new UIDs -> for each mail in UID order:
+``process_one`` -> the cursor moves in the same transaction that records the mail.
+
+``process_one``: parse (bytes -> IncomingMail) -> classify (rules.mailkind) -> match (rules.match)
+-> store files (content-addressed, idempotent) -> one transaction: mail, files, assignments,
+reviews, problems, cursor. A mail that cannot be parsed is kept with its error and put before the
+coordinator; the poll goes on. A crash anywhere leaves either nothing or the whole mail recorded,
+and the next poll resumes after the last committed UID; the unique ``mail.dedupe_key`` makes a
+second poller (or a rescan after a UIDVALIDITY change) record nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.app import Deps
+from bot.imap import MailboxClient
+from bot.mail import IncomingMail
+from bot.parse import ParseError, parse_message, parse_message_file
+from bot.record import Source, add_mail, add_unparseable, dedupe_key, record_submission
+from db.models import Attachment, Mail
+from db.queries import get_cursor, mail_by_dedupe_key, save_cursor
+from rules.mailkind import MailKind, classify
+from rules.match import evaluate
+
+log = logging.getLogger(__name__)
+
+# Mails above this size are streamed to disk by partial fetches instead of fetched whole.
+LARGE_MAIL_BYTES = 8 * 1024 * 1024
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+@dataclass
+class PollReport:
+    mails: int = 0  # newly recorded mails (all kinds)
+    duplicates: int = 0  # already recorded (re-poll, second folder, rescan)
+    files: int = 0
+    assignments: int = 0
+    reviews: int = 0
+    ignored: int = 0
+    errors: int = 0
+    recorded_mail_ids: list[int] = field(default_factory=list)
+    folder_errors: list[str] = field(default_factory=list)
+
+    def add(self, outcome: Outcome) -> None:
+        if outcome.status == "duplicate":
+            self.duplicates += 1
+            return
+        self.mails += 1
+        if outcome.mail_id is not None:
+            self.recorded_mail_ids.append(outcome.mail_id)
+        self.files += outcome.files
+        self.assignments += outcome.assignments
+        self.reviews += outcome.reviews
+        self.ignored += outcome.status == "ignored"
+        self.errors += outcome.status == "error"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # "recorded" | "ignored" | "error" | "duplicate"
+    mail_id: int | None = None
+    kind: str = ""
+    files: int = 0
+    assignments: int = 0
+    reviews: int = 0
+
+
+def poll_once(deps: Deps, *, progress: Progress | None = None) -> PollReport:
+    """Read every configured folder once. Connection problems end that folder's poll (the cursor
+    keeps what was committed) and are reported; the next poll resumes."""
+    report = PollReport()
+    for folder in deps.config.mailbox.folders:
+        _poll_folder(deps, folder, report, progress)
+    return report
+
+
+def _poll_folder(deps: Deps, folder: str, report: PollReport, progress: Progress | None) -> None:
+    with MailboxClient(deps.imap_settings(folder)) as box:
+        uidvalidity = box.uidvalidity
+        with deps.sessions() as s:
+            cursor = get_cursor(s, folder)
+            after = 0
+            if cursor is not None and cursor.uidvalidity == uidvalidity:
+                after = cursor.last_uid
+            elif cursor is not None:
+                # RFC 3501 2.3.1.1: a new UIDVALIDITY voids every stored UID. Rescan the folder;
+                # Message-ID and content dedupe keep already-recorded mail from counting twice.
+                log.warning(
+                    "folder %s: UIDVALIDITY changed %s -> %s, rescanning", folder, cursor.uidvalidity, uidvalidity
+                )
+        uids = box.new_uids(after)
+        if not uids:
+            if cursor is None or cursor.uidvalidity != uidvalidity:
+                with deps.sessions.begin() as s:
+                    save_cursor(s, folder, uidvalidity, 0)
+            return
+        infos = box.sizes(uids)
+        done = 0
+        for run in _runs(uids, lambda u: u in infos and infos[u].size > LARGE_MAIL_BYTES):
+            for uid, raw in _fetch_run(deps, box, run):
+                date = infos[uid].internaldate if uid in infos else None
+                source = Source(folder, uidvalidity, uid, date or deps.clock())
+                report.add(process_one(deps, raw, source))
+                done += 1
+                if progress is not None:
+                    progress(done, len(uids))
+
+
+def _runs(uids: list[int], is_large: Callable[[int], bool]) -> Iterator[tuple[bool, list[int]]]:
+    """Consecutive small mails are fetched together; each large one alone. Order is UID order, so the
+    cursor never passes a mail that was not processed."""
+    run: list[int] = []
+    for uid in uids:
+        if is_large(uid):
+            if run:
+                yield False, run
+                run = []
+            yield True, [uid]
+        else:
+            run.append(uid)
+    if run:
+        yield False, run
+
+
+def _fetch_run(deps: Deps, box: MailboxClient, run: tuple[bool, list[int]]) -> Iterator[tuple[int, bytes | Path]]:
+    large, uids = run
+    if not large:
+        yield from box.fetch_raw(uids)
+        return
+    uid = uids[0]
+    spool = _spool_dir(deps)
+    with tempfile.NamedTemporaryFile(dir=spool, prefix="large-", suffix=".eml", delete=False) as out:
+        path = Path(out.name)
+    try:
+        with path.open("wb") as out:
+            box.stream_message_to(uid, out)
+        yield uid, path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _spool_dir(deps: Deps) -> Path:
+    # Spool next to the store, so moving a file into it never crosses a file system.
+    spool = deps.storage.root / "spool"
+    spool.mkdir(parents=True, exist_ok=True)
+    return spool
+
+
+def _sha256_of(raw: bytes | Path) -> str:
+    if isinstance(raw, bytes):
+        return hashlib.sha256(raw).hexdigest()
+    digest = hashlib.sha256()
+    with raw.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def process_one(deps: Deps, raw: bytes | Path, source: Source) -> Outcome:
+    """Record one mail (bytes, or a spooled .eml for large mails) exactly once."""
+    raw_sha = _sha256_of(raw)
+    workdir = Path(tempfile.mkdtemp(dir=_spool_dir(deps), prefix="mail-"))
+    try:
+        try:
+            mail = parse_message(raw, workdir) if isinstance(raw, bytes) else parse_message_file(raw, workdir)
+        except ParseError as exc:
+            return _record_unparseable(deps, raw, raw_sha, source, str(exc))
+        try:
+            return _record(deps, mail, raw, raw_sha, source)
+        except IntegrityError:
+            # Another poller recorded the same mail between our check and our commit.
+            log.info("mail %s recorded concurrently; skipping", mail.message_id)
+            _advance(deps, source)
+            return Outcome("duplicate")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _store_raw(deps: Deps, raw: bytes | Path, raw_sha: str) -> str:
+    if isinstance(raw, bytes):
+        return deps.storage.store_raw(raw, raw_sha)
+    return deps.storage.store_raw_file(raw, raw_sha)
+
+
+def _record_unparseable(deps: Deps, raw: bytes | Path, raw_sha: str, source: Source, error: str) -> Outcome:
+    key = f"sha256:{raw_sha}"
+    with deps.sessions() as s:
+        if mail_by_dedupe_key(s, key) is not None:
+            _advance(deps, source)
+            return Outcome("duplicate")
+    raw_path = _store_raw(deps, raw, raw_sha)
+    log.warning("unparseable mail uid=%s in %s: %s", source.uid, source.folder, error)
+    with deps.sessions.begin() as s:
+        row = add_unparseable(s, key=key, raw_sha256=raw_sha, raw_path=raw_path, source=source, error=error)
+        _save(s, source)
+        return Outcome("error", row.id, "unparseable", reviews=1)
+
+
+def _existing(s: Session, mail: IncomingMail, key: str) -> Mail | None:
+    """The recorded mail this one duplicates, if any: same Message-ID and the same files. A reused
+    Message-ID with other content (some clients do that) is a different mail and is recorded."""
+    found = mail_by_dedupe_key(s, key)
+    if found is None:
+        return None
+    same_files = set(s.scalars(select(Attachment.sha256).where(Attachment.mail_id == found.id)))
+    if same_files == {m.sha256 for m in mail.materials} and found.subject == mail.subject.text:
+        return found
+    return None
+
+
+def _record(deps: Deps, mail: IncomingMail, raw: bytes | Path, raw_sha: str, source: Source) -> Outcome:
+    key = dedupe_key(mail, raw_sha)
+    with deps.sessions() as s:
+        if mail_by_dedupe_key(s, key) is not None:
+            if _existing(s, mail, key) is not None:
+                _advance(deps, source)
+                return Outcome("duplicate")
+            key = f"{key}#sha256:{raw_sha}"
+            if mail_by_dedupe_key(s, key) is not None:
+                _advance(deps, source)
+                return Outcome("duplicate")
+
+    kind = classify(
+        mail.headers, mail.content_type, mail.from_addr, mail.subject.text, mail.body_text, deps.own_addresses
+    )
+    section = deps.config.section_of(mail.from_addr)
+    raw_path = _store_raw(deps, raw, raw_sha)
+
+    if kind is not MailKind.SUBMISSION:
+        with deps.sessions.begin() as s:
+            row = add_mail(
+                s, mail, key=key, raw_sha256=raw_sha, raw_path=raw_path, source=source, section=section,
+                kind=kind.value, status="ignored",
+            )  # fmt: skip
+            _save(s, source)
+            return Outcome("ignored", row.id, kind.value)
+
+    decision = evaluate(mail.subject.text, [m.filename.text for m in mail.materials], deps.catalogue, mail.body_text)
+    stored = [(m, deps.storage.store_file(m.path, m.sha256)) for m in mail.materials]
+    with deps.sessions.begin() as s:
+        row = add_mail(
+            s, mail, key=key, raw_sha256=raw_sha, raw_path=raw_path, source=source, section=section,
+            kind=kind.value, status="recorded",
+        )  # fmt: skip
+        rec = record_submission(s, row, mail, decision, stored, deps.catalogue)
+        _save(s, source)
+        return Outcome(
+            "recorded", row.id, kind.value, files=rec.files, assignments=len(rec.assignments), reviews=rec.reviews
+        )
+
+
+def _save(s: Session, source: Source) -> None:
+    if source.folder is not None and source.uidvalidity is not None and source.uid is not None:
+        save_cursor(s, source.folder, source.uidvalidity, source.uid)
+
+
+def _advance(deps: Deps, source: Source) -> None:
+    with deps.sessions.begin() as s:
+        _save(s, source)

@@ -1,0 +1,62 @@
+"""Insert-if-absent for rows that concurrent pollers may both try to create.
+
+Two pollers (or a poller and a retry) can store the same file or the same 无材料 declaration at the
+same moment; a plain INSERT would make the second mail's whole transaction fail. ``ON CONFLICT DO
+NOTHING`` (SQLite >= 3.24, PostgreSQL >= 9.5) makes the second insert a no-op instead.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from db.models import Declaration, StoredFile, utcnow
+
+
+def _insert_ignore(s: Session, table: Table, values: dict[str, Any], conflict: list[str]) -> bool:
+    """Insert ``values`` unless a row with the same ``conflict`` columns exists; True if inserted."""
+    dialect = s.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise NotImplementedError(f"database dialect {dialect!r} is not supported")
+    result: CursorResult[Any] = s.execute(stmt)  # type: ignore[assignment]
+    return bool(result.rowcount)
+
+
+def ensure_stored_file(s: Session, sha256: str, size: int, path: str, *, now: datetime | None = None) -> bool:
+    return _insert_ignore(
+        s,
+        StoredFile.__table__,  # type: ignore[arg-type]
+        {"sha256": sha256, "size": size, "path": path, "first_seen_at": now or utcnow()},
+        ["sha256"],
+    )
+
+
+def ensure_declaration(
+    s: Session,
+    indicator_id: str,
+    section: str,
+    *,
+    mail_id: int | None,
+    source: str,
+    now: datetime | None = None,
+) -> bool:
+    return _insert_ignore(
+        s,
+        Declaration.__table__,  # type: ignore[arg-type]
+        {
+            "indicator_id": indicator_id,
+            "section": section,
+            "mail_id": mail_id,
+            "source": source,
+            "created_at": now or utcnow(),
+        },
+        ["indicator_id", "section"],
+    )
