@@ -186,7 +186,7 @@ def record_submission(
             result.reviews += 1
             continue
         for indicator_id in verdict.indicators:
-            if _assign(s, att, indicator_id, section, verdict.matched_by or "subject"):
+            if assign_file(s, att, indicator_id, section, verdict.matched_by or "subject"):
                 result.assignments.append((att.id, indicator_id))
             else:
                 result.duplicates += 1
@@ -260,7 +260,7 @@ def record_submission(
     return result
 
 
-def _assign(s: Session, att: Attachment, indicator_id: str, section: str, matched_by: str) -> bool:
+def assign_file(s: Session, att: Attachment, indicator_id: str, section: str, matched_by: str) -> bool:
     """Count ``att`` for the indicator; False when the same content is already counted there."""
     same = s.scalar(
         select(Assignment.id)

@@ -1,0 +1,69 @@
+"""``intake poll``: read the mailbox once and record what arrived."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from bot.app import Deps
+from bot.commands._common import add_config_option, err, open_app
+from bot.config import ConfigError
+from bot.imap_errors import ImapAuthError, ImapError, ImapUnsafeLoginError
+from bot.poll import PollReport, poll_once
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser("poll", help="读取一次邮箱，记录新到的材料")
+    add_config_option(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    deps = open_app(args)
+    if deps is None:
+        return 1
+    try:
+        report = _poll(deps)
+    except ConfigError as exc:
+        err(str(exc))
+        return 1
+    except ImapAuthError:
+        err(
+            "邮箱登录失败：用户名或授权码错误。163 邮箱须使用“客户端授权码”而不是网页登录密码，"
+            "并在网页版“设置 → POP3/SMTP/IMAP”中开启 IMAP 服务。"
+        )
+        return 1
+    except ImapUnsafeLoginError:
+        err("163 拒绝访问（Unsafe Login）：客户端未发送 ID 命令或账号被风控，请联系管理员。")
+        return 1
+    except ImapError as exc:
+        err(f"读取邮箱失败：{exc}（已记录的邮件不受影响，下次轮询会从断点继续）")
+        return 1
+    finally:
+        deps.close()
+    print(summary(report))
+    return 0
+
+
+def _poll(deps: Deps) -> PollReport:
+    if not sys.stderr.isatty():
+        return poll_once(deps)
+    with Progress(
+        TextColumn("收取邮件"), BarColumn(), MofNCompleteColumn(), console=Console(stderr=True), transient=True
+    ) as bar:
+        task = bar.add_task("poll", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return poll_once(deps, progress=progress)
+
+
+def summary(r: PollReport) -> str:
+    return (
+        f"新邮件 {r.mails} 封（重复 {r.duplicates}），文件 {r.files} 个，计入指标 {r.assignments} 次，"
+        f"待人工确认 {r.reviews} 项，忽略 {r.ignored} 封（自动回复/退信等），解析失败 {r.errors} 封。"
+    )
