@@ -163,9 +163,7 @@ class Attachment(Base):
 
     mail: Mapped[Mail] = relationship(back_populates="attachments")
     stored_file: Mapped[StoredFile] = relationship()
-    assignments: Mapped[list[Assignment]] = relationship(
-        back_populates="attachment", order_by="Assignment.id"
-    )
+    assignments: Mapped[list[Assignment]] = relationship(back_populates="attachment", order_by="Assignment.id")
 
 
 class Assignment(Base):

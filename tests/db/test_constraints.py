@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import Declaration, Outbox
+from db.models import Attachment, Declaration, Outbox
 from tests.db import factories
 
 
@@ -58,7 +58,7 @@ def test_one_assignment_per_attachment_and_indicator(migrated_session: sessionma
         s.add(factories.assignment(file, "1.1", "服务科"))
         s.add(factories.assignment(file, "1.2", "服务科"))  # the same file for another indicator is fine
     with pytest.raises(IntegrityError), migrated_session.begin() as s:
-        again = s.get(factories.Attachment, file.id)
+        again = s.get(Attachment, file.id)
         assert again is not None
         s.add(factories.assignment(again, "1.1", "服务科", version=2))
 

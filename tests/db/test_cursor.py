@@ -19,10 +19,10 @@ def test_save_then_advance(migrated_session: sessionmaker[Session]) -> None:
     with migrated_session.begin() as s:
         save_cursor(s, "INBOX", 1_600_000_000, 25)
     with migrated_session() as s:
-        cursor = get_cursor(s, "INBOX")
-        assert cursor is not None
-        assert (cursor.uidvalidity, cursor.last_uid) == (1_600_000_000, 25)
-        assert cursor.updated_at.tzinfo is not None
+        stored = get_cursor(s, "INBOX")
+        assert stored is not None
+        assert (stored.uidvalidity, stored.last_uid) == (1_600_000_000, 25)
+        assert stored.updated_at.tzinfo is not None
 
 
 def test_never_moves_backwards_for_same_uidvalidity(migrated_session: sessionmaker[Session]) -> None:
