@@ -125,6 +125,17 @@ def _strict(data: bytes, charset: str | None) -> str | None:
     return None
 
 
+def _placeholder(data: bytes, charset: str | None) -> str:
+    """Readable stand-in for undecodable bytes: what the declared charset can read, the rest as ``\\xNN``.
+
+    Without a label only UTF-8 is used: it is self-validating, so the readable part is never mojibake.
+    """
+    try:
+        return data.decode(charset_alias(charset) if charset else "utf-8", "backslashreplace")
+    except LookupError:
+        return data.decode("utf-8", "backslashreplace")
+
+
 def _to_bytes(raw: str | bytes) -> bytes:
     # A str from the compat32 parser carries raw 8-bit bytes as surrogate escapes; real non-ASCII
     # characters (a str built by a caller) become UTF-8, which the decoder then accepts.
@@ -153,7 +164,7 @@ def decode_header_value(raw: str | bytes) -> DecodedText:
     8-bit bytes are surrogate-escaped. Handles RFC 2047 words anywhere (also inside quotes), charset
     labels per :func:`charset_alias`, raw 8-bit UTF-8 and GBK/GB18030, and folding. When any piece
     cannot be decoded, ``raw`` of the result holds the unfolded original bytes and ``text`` a
-    placeholder with the undecodable bytes escaped (``\\xNN``).
+    placeholder in which the undecodable bytes are escaped (``\\xNN``).
 
     >>> decode_header_value("=?GB2312?B?1rix6jEy?=").text
     '指标12'
@@ -185,7 +196,7 @@ def decode_header_value(raw: str | bytes) -> DecodedText:
         text = _strict(octets, charset) if encoded or not octets.isascii() else octets.decode("ascii")
         if text is None:
             failed = True
-            text = octets.decode("ascii", "backslashreplace")
+            text = _placeholder(octets, charset)
         parts.append(text)
     joined = "".join(parts)
     return DecodedText(joined, raw=original) if failed else DecodedText(joined)
@@ -222,7 +233,7 @@ def _decode_rfc2231(charset: str | None, value: str) -> DecodedText:
     octets = value.encode("latin-1")
     text = _strict(octets, charset)
     if text is None:
-        return DecodedText(octets.decode("ascii", "backslashreplace"), raw=octets)
+        return DecodedText(_placeholder(octets, charset), raw=octets)
     return DecodedText(text)
 
 

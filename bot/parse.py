@@ -1,0 +1,414 @@
+"""Raw mail (bytes or a spooled .eml file) -> :class:`bot.mail.IncomingMail`.
+
+Parsing uses the stdlib ``email`` feed parser with ``policy.compat32`` and no mail-parser, because of
+three facts in ``docs/MAIL-FACTS.md``: mail-parser decodes ``gb2312``-labelled GBK text with
+``errors="ignore"`` and loses characters silently; raw 8-bit header bytes survive only as compat32
+surrogate escapes (``raw_items()``); and both parsers hold every payload in memory. Here every leaf
+payload larger than :data:`SPOOL_THRESHOLD` is moved to a file the moment the parser finishes it, then
+decoded to its final content-addressed file in chunks, so one big attachment is in memory once, briefly,
+in its encoded form only. Decoding of names and text is :mod:`bot.charsets`' job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.feedparser import BytesFeedParser
+from email.message import Message
+from email.policy import compat32
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from functools import partial
+from pathlib import Path
+from typing import IO, Any
+
+from bs4 import BeautifulSoup
+
+from bot.charsets import decode_body, decode_filename, decode_header_value
+from bot.imap_stream import writer_for
+from bot.mail import CloudLink, DecodedText, IncomingMail, Material, Skipped
+
+__all__ = ["SPOOL_THRESHOLD", "ParseError", "parse_message", "parse_message_file"]
+
+SPOOL_THRESHOLD = 64 * 1024  # encoded leaf payloads above this size go to disk at once
+_FEED_CHUNK = 1 << 20
+_COPY_CHUNK = 1 << 20
+
+# Headers the rules look at (rules/mailkind.py, loop protection); first occurrence, decoded.
+_KEPT_HEADERS = frozenset(
+    {
+        "auto-submitted",
+        "precedence",
+        "x-autoreply",
+        "x-autorespond",
+        "x-auto-response-suppress",
+        "list-id",
+        "list-unsubscribe",
+        "return-path",
+        "x-intake-loop",
+        "content-type",
+        "authentication-results",
+        "x-mailer",
+        "user-agent",
+        "subject",
+        "from",
+        "sender",
+        "reply-to",
+        "to",
+        "cc",
+        "date",
+        "message-id",
+        "x-failed-recipients",
+    }
+)
+_SIGNATURE_TYPES = frozenset(
+    {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}
+)
+_MSGID = re.compile(r"<[^<>\s]+>")
+
+
+class ParseError(ValueError):
+    """Nothing at all could be read: no header, or no bytes."""
+
+
+@dataclass
+class _Spool:
+    """Where one parse writes files, and the transfer-encoded temporaries it must remove again."""
+
+    workdir: Path
+    temporaries: list[Path] = field(default_factory=list)
+
+    def remove_temporaries(self) -> None:
+        for path in self.temporaries:
+            path.unlink(missing_ok=True)
+        self.temporaries.clear()
+
+
+class _SpoolingMessage(Message):
+    """A compat32 message whose large leaf payloads go to a file as soon as the parser sets them.
+
+    The feed parser calls ``set_payload`` once per leaf with the whole encoded body; keeping a path
+    instead of that string is what bounds memory to one encoded part at a time.
+    """
+
+    def __init__(self, policy: Any = compat32, *, spool: _Spool | None = None) -> None:
+        super().__init__(policy)
+        self.spool = spool
+        self.spooled: Path | None = None
+
+    def set_payload(self, payload: Any, charset: Any = None) -> None:
+        if self.spool is not None and charset is None and isinstance(payload, str) and len(payload) > SPOOL_THRESHOLD:
+            fd, name = tempfile.mkstemp(prefix=".encoded-", dir=self.spool.workdir)
+            self.spooled = Path(name)
+            self.spool.temporaries.append(self.spooled)
+            with os.fdopen(fd, "wb") as encoded:
+                encoded.write(payload.encode("ascii", "surrogateescape"))
+            payload = ""
+        super().set_payload(payload, charset)
+
+
+class _HashingFile:
+    """A binary sink that hashes and counts what it writes."""
+
+    def __init__(self, sink: IO[bytes]) -> None:
+        self.sink = sink
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.sha256.update(data)
+        self.size += len(data)
+        return self.sink.write(data)
+
+
+def _encoded_chunks(part: Message) -> Iterator[bytes]:
+    """The part's body as sent (still transfer-encoded), from memory or from its spool file."""
+    spooled = part.spooled if isinstance(part, _SpoolingMessage) else None
+    if spooled is not None:
+        with spooled.open("rb") as source:
+            while chunk := source.read(_COPY_CHUNK):
+                yield chunk
+        return
+    # Not get_payload(): for 8-bit text it decodes with the declared charset and errors="replace".
+    # The parser stored the body as sent, 8-bit bytes surrogate-escaped, in ``_payload``.
+    payload = getattr(part, "_payload", None)
+    if isinstance(payload, str):
+        yield payload.encode("ascii", "surrogateescape")
+
+
+def _decode_into(part: Message, sink: Any) -> None:
+    writer = writer_for(part.get("content-transfer-encoding"), sink)
+    for chunk in _encoded_chunks(part):
+        writer.write(chunk)
+    writer.finish()
+    if isinstance(part, _SpoolingMessage) and part.spooled is not None:
+        part.spooled.unlink(missing_ok=True)
+        part.spooled = None
+
+
+def _decoded_bytes(part: Message) -> bytes:
+    """The decoded body of a text part (bodies are small; attachments never come through here)."""
+    collected: list[bytes] = []
+
+    class _Sink:
+        def write(self, data: bytes) -> int:
+            collected.append(data)
+            return len(data)
+
+    _decode_into(part, _Sink())
+    return b"".join(collected)
+
+
+def _spool(part: Message, workdir: Path) -> tuple[Path, int, str]:
+    """Decode the part to ``workdir/<sha256>``; returns (path, size, sha256)."""
+    fd, name = tempfile.mkstemp(prefix=".part-", dir=workdir)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            sink = _HashingFile(out)
+            _decode_into(part, sink)
+        digest = sink.sha256.hexdigest()
+        final = workdir / digest
+        os.replace(name, final)
+    finally:
+        if os.path.exists(name):
+            os.unlink(name)
+    return final, sink.size, digest
+
+
+def html_to_text(html: str) -> str:
+    """Readable text of an HTML body: one line per block, no scripts or styles, no blank runs."""
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "head"]):
+        tag.decompose()
+    lines = (line.strip() for line in soup.get_text("\n").splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+@dataclass
+class _Walk:
+    """What one pass over the MIME tree collects."""
+
+    spool: _Spool
+    materials: list[Material] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    htmls: list[str] = field(default_factory=list)
+    forwarded_bodies: list[tuple[str | None, str]] = field(default_factory=list)  # (html, text)
+    unnamed: int = 0
+
+    def visit(self, part: Message, origin: str, container: str | None) -> None:
+        self._note_defects(part)
+        ctype = part.get_content_type()
+        payload = part.get_payload()
+        if ctype == "message/rfc822":
+            self._forwarded(part)
+        elif isinstance(payload, list):
+            # multipart/*, and message/* subtypes other than rfc822 (delivery-status: header blocks)
+            if part.get_content_maintype() == "multipart":
+                for sub in payload:
+                    if isinstance(sub, Message):
+                        self.visit(sub, origin, container)
+        else:
+            self._leaf(part, origin, container)
+
+    def _note_defects(self, part: Message) -> None:
+        for defect in part.defects:
+            self.defects.append(f"{type(defect).__name__} in {part.get_content_type()}")
+
+    def _forwarded(self, part: Message) -> None:
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        if not isinstance(inner, Message):
+            # a transfer-encoded message/rfc822 (RFC 2046 forbids it, some clients send it anyway)
+            inner = _feed([_decoded_bytes(part)], self.spool)
+        subject = decode_header_value(_raw_header(inner, "subject") or "").text.strip() or None
+        nested = _Walk(self.spool)
+        nested.visit(inner, "forwarded", subject)
+        self.materials.extend(nested.materials)
+        self.skipped.extend(nested.skipped)
+        self.defects.extend(nested.defects)
+        self.forwarded_bodies.append(("\n".join(nested.htmls) or None, "\n".join(nested.texts)))
+        self.forwarded_bodies.extend(nested.forwarded_bodies)
+
+    def _leaf(self, part: Message, origin: str, container: str | None) -> None:
+        ctype = part.get_content_type()
+        maintype = part.get_content_maintype()
+        disposition = part.get_content_disposition()
+        name = decode_filename(part)
+        if maintype == "text" and disposition != "attachment" and (name is None or disposition == "inline"):
+            if ctype in ("text/plain", "text/html"):
+                text = decode_body(_decoded_bytes(part), part.get_content_charset())
+                (self.texts if ctype == "text/plain" else self.htmls).append(text)
+            return
+        label = name.text if name else (part.get("content-id") or ctype).strip()
+        if maintype == "image" and part.get("content-id") and disposition != "attachment":
+            self.skipped.append(Skipped(label, "inline-image"))
+            return
+        if ctype in _SIGNATURE_TYPES:
+            self.skipped.append(Skipped(label, "signature"))
+            return
+        if name is None:
+            self.unnamed += 1
+            name = DecodedText(f"unnamed-{self.unnamed}{mimetypes.guess_extension(ctype) or '.bin'}")
+        elif name.undecodable:
+            self.defects.append(f"undecodable file name: {name.text}")
+        path, size, digest = _spool(part, self.spool.workdir)
+        self.materials.append(Material(name, path, size, digest, ctype, origin, container))
+
+
+def _raw_header(message: Message, name: str) -> str | None:
+    for key, value in message.raw_items():
+        if key.lower() == name:
+            return str(value)
+    return None
+
+
+def _feed(chunks: Iterable[bytes], spool: _Spool) -> Message:
+    parser = BytesFeedParser(_factory=partial(_SpoolingMessage, spool=spool), policy=compat32)
+    for chunk in chunks:
+        parser.feed(chunk)
+    return parser.close()
+
+
+def _ids(value: str | None) -> list[str]:
+    return _MSGID.findall(value or "")
+
+
+def _date(value: str | None, defects: list[str]) -> datetime | None:
+    if not value or not value.strip():
+        return None
+    try:
+        parsed = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        defects.append(f"unparsable Date: {value.strip()}")
+        return None
+    # RFC 5322 "-0000" (no zone information) comes back naive: read it as UTC.
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _cloud_links(html: str | None, text: str, forwarded: list[tuple[str | None, str]]) -> list[CloudLink]:
+    from bot.cloudlinks import find_cloud_links
+
+    links: list[CloudLink] = []
+    seen: set[str] = set()
+    for one_html, one_text in [(html, text), *forwarded]:
+        for link in find_cloud_links(one_html, one_text):
+            if link.url not in seen:
+                seen.add(link.url)
+                links.append(link)
+    return links
+
+
+def _expand(walk: _Walk) -> tuple[list[Material], list[Skipped]]:
+    from bot.archive import expand
+
+    materials: list[Material] = []
+    skipped: list[Skipped] = []
+    for material in walk.materials:
+        found, dropped = expand(material, walk.spool.workdir)
+        materials.extend(found)
+        skipped.extend(dropped)
+    return materials, skipped
+
+
+def _build(root: Message, raw_sha256: str, spool: _Spool) -> IncomingMail:
+    if not root.keys():
+        raise ParseError("no mail header could be read")
+    headers: dict[str, str] = {}
+    for key, value in root.raw_items():
+        lowered = key.lower()
+        if lowered in _KEPT_HEADERS and lowered not in headers:
+            headers[lowered] = decode_header_value(str(value)).text
+
+    walk = _Walk(spool)
+    walk.visit(root, "attachment", None)
+    defects = walk.defects
+
+    subject = decode_header_value(_raw_header(root, "subject") or "")
+    if subject.undecodable:
+        defects.append(f"undecodable subject: {subject.text}")
+    from_name, from_addr = parseaddr(_raw_header(root, "from") or "")
+    recipients = getaddresses(_raw_header_all(root, "to") + _raw_header_all(root, "cc"))
+    to_addrs = tuple(decode_header_value(addr).text.strip().lower() for _, addr in recipients if addr)
+    message_ids = _ids(headers.get("message-id"))
+    message_id = message_ids[0] if message_ids else f"<{raw_sha256}.missing@intake>"
+    in_reply_to = _ids(_raw_header(root, "in-reply-to"))
+
+    text = "\n".join(walk.texts).strip()
+    html = "\n".join(walk.htmls) or None
+    if not text and html:
+        text = html_to_text(html)
+    materials, skipped = _expand(walk)
+    return IncomingMail(
+        message_id=message_id,
+        subject=subject,
+        from_addr=decode_header_value(from_addr).text.strip().lower(),
+        from_name=decode_header_value(from_name).text.strip(),
+        to_addrs=to_addrs,
+        date=_date(headers.get("date"), defects),
+        in_reply_to=in_reply_to[0] if in_reply_to else None,
+        references=tuple(_ids(_raw_header(root, "references"))),
+        body_text=text,
+        body_html=html,
+        headers=headers,
+        content_type=root.get_content_type(),
+        materials=materials,
+        cloud_links=_cloud_links(html, text, walk.forwarded_bodies),
+        skipped=walk.skipped + skipped,
+        defects=defects,
+    )
+
+
+def _raw_header_all(message: Message, name: str) -> list[str]:
+    return [str(value) for key, value in message.raw_items() if key.lower() == name]
+
+
+def _parse(chunks: Iterable[bytes], workdir: Path) -> IncomingMail:
+    workdir.mkdir(parents=True, exist_ok=True)
+    spool = _Spool(workdir)
+    digest = hashlib.sha256()
+
+    def hashed() -> Iterator[bytes]:
+        for chunk in chunks:
+            digest.update(chunk)
+            yield chunk
+
+    try:
+        root = _feed(hashed(), spool)
+        return _build(root, digest.hexdigest(), spool)
+    finally:
+        # Encoded temporaries of parts that were not decoded (skipped, or an exception half-way)
+        # must not stay beside the decoded payloads.
+        spool.remove_temporaries()
+
+
+def parse_message(raw: bytes, workdir: Path) -> IncomingMail:
+    """Parse one mail given as bytes; materials are spooled to files in ``workdir`` named by SHA-256.
+
+    Broken structure gives a result with ``defects``; :class:`ParseError` only when no header at all
+    can be read.
+    """
+    if not raw.strip():
+        raise ParseError("empty mail")
+    view = memoryview(raw)
+    return _parse((bytes(view[i : i + _FEED_CHUNK]) for i in range(0, len(raw), _FEED_CHUNK)), workdir)
+
+
+def parse_message_file(eml_path: Path, workdir: Path) -> IncomingMail:
+    """Parse one mail from a file without reading it whole: it is fed to the parser in 1 MiB chunks
+    and every large part goes to disk as soon as it is complete (see the module docstring)."""
+    if eml_path.stat().st_size == 0:
+        raise ParseError("empty mail")
+
+    def chunks() -> Iterator[bytes]:
+        with eml_path.open("rb") as source:
+            while chunk := source.read(_FEED_CHUNK):
+                yield chunk
+
+    return _parse(chunks(), workdir)
