@@ -12,6 +12,7 @@ in its encoded form only. Decoding of names and text is :mod:`bot.charsets`' job
 from __future__ import annotations
 
 import hashlib
+import io
 import mimetypes
 import os
 import re
@@ -107,7 +108,9 @@ class _SpoolingMessage(Message):
             self.spooled = Path(name)
             self.spool.temporaries.append(self.spooled)
             with os.fdopen(fd, "wb") as encoded:
-                encoded.write(payload.encode("ascii", "surrogateescape"))
+                # In slices: encoding the whole string at once would double the peak.
+                for start in range(0, len(payload), _COPY_CHUNK):
+                    encoded.write(payload[start : start + _COPY_CHUNK].encode("ascii", "surrogateescape"))
             payload = ""
         super().set_payload(payload, charset)
 
@@ -141,8 +144,9 @@ def _encoded_chunks(part: Message) -> Iterator[bytes]:
         yield payload.encode("ascii", "surrogateescape")
 
 
-def _decode_into(part: Message, sink: Any) -> None:
-    writer = writer_for(part.get("content-transfer-encoding"), sink)
+def _decode_into(part: Message, sink: Any, encoding: str | None = None) -> None:
+    """Undo the part's Content-Transfer-Encoding (or ``encoding``) chunk by chunk into ``sink``."""
+    writer = writer_for(encoding or part.get("content-transfer-encoding"), sink)
     for chunk in _encoded_chunks(part):
         writer.write(chunk)
     writer.finish()
@@ -151,17 +155,11 @@ def _decode_into(part: Message, sink: Any) -> None:
         part.spooled = None
 
 
-def _decoded_bytes(part: Message) -> bytes:
+def _decoded_bytes(part: Message, encoding: str | None = None) -> bytes:
     """The decoded body of a text part (bodies are small; attachments never come through here)."""
-    collected: list[bytes] = []
-
-    class _Sink:
-        def write(self, data: bytes) -> int:
-            collected.append(data)
-            return len(data)
-
-    _decode_into(part, _Sink())
-    return b"".join(collected)
+    collected = io.BytesIO()
+    _decode_into(part, collected, encoding)
+    return collected.getvalue()
 
 
 def _spool(part: Message, workdir: Path) -> tuple[Path, int, str]:
@@ -224,8 +222,12 @@ class _Walk:
     def _forwarded(self, part: Message) -> None:
         payload = part.get_payload()
         inner = payload[0] if isinstance(payload, list) and payload else None
-        if not isinstance(inner, Message):
-            # a transfer-encoded message/rfc822 (RFC 2046 forbids it, some clients send it anyway)
+        encoding = (part.get("content-transfer-encoding") or "").strip().lower()
+        if isinstance(inner, Message) and encoding in ("base64", "quoted-printable") and not inner.keys():
+            # RFC 2046 5.2.1 forbids encoding message/rfc822, some clients do it anyway: the parser then
+            # sees a header-less message whose body is the encoded mail.
+            inner = _feed([_decoded_bytes(inner, encoding)], self.spool)
+        elif not isinstance(inner, Message):
             inner = _feed([_decoded_bytes(part)], self.spool)
         subject = decode_header_value(_raw_header(inner, "subject") or "").text.strip() or None
         nested = _Walk(self.spool)
@@ -278,6 +280,16 @@ def _feed(chunks: Iterable[bytes], spool: _Spool) -> Message:
 
 def _ids(value: str | None) -> list[str]:
     return _MSGID.findall(value or "")
+
+
+def _message_id(value: str | None, raw_sha256: str) -> str:
+    found = _ids(value)
+    if found:
+        return found[0]
+    bare = (value or "").strip()
+    if bare and not any(c.isspace() for c in bare):
+        return f"<{bare.strip('<>')}>"  # some clients drop the angle brackets
+    return f"<{raw_sha256}.missing@intake>"
 
 
 def _date(value: str | None, defects: list[str]) -> datetime | None:
@@ -336,8 +348,7 @@ def _build(root: Message, raw_sha256: str, spool: _Spool) -> IncomingMail:
     from_name, from_addr = parseaddr(_raw_header(root, "from") or "")
     recipients = getaddresses(_raw_header_all(root, "to") + _raw_header_all(root, "cc"))
     to_addrs = tuple(decode_header_value(addr).text.strip().lower() for _, addr in recipients if addr)
-    message_ids = _ids(headers.get("message-id"))
-    message_id = message_ids[0] if message_ids else f"<{raw_sha256}.missing@intake>"
+    message_id = _message_id(headers.get("message-id"), raw_sha256)
     in_reply_to = _ids(_raw_header(root, "in-reply-to"))
 
     text = "\n".join(walk.texts).strip()
