@@ -844,6 +844,60 @@ def zip_attachment() -> Item:
     )
 
 
+def cloud_163() -> Item:
+    subject = "【指标13】党组会议纪要（超大附件）"
+    name = "指标13-会议纪要（扫描件）.pdf"
+    url = "https://mail.163.com/large-attachment-download/index.html?p=X4bRkZ3wq8Lm&file=8f2c1d"
+    text = f"从网易163邮箱发来的超大附件\r\n\r\n{name} (45.2M, 2021年11月10日 18:03 到期)\r\n下载: {url}\r\n"
+    html = (
+        '<div style="clear:both;height:36px;"></div><div style="padding:8px;background:#f8f8f8;">'
+        '<div style="font-size:14px;">从网易163邮箱发来的超大附件</div>'
+        f'<div><a href="{url}" download="{name}" target="_blank">{name}</a>'
+        '<span style="color:#909090;">(45.2M, 2021年11月10日 18:03 到期)</span>'
+        f'<a href="{url}" target="_blank">下载</a></div></div>'
+    )
+    raw = CRLF.join(
+        [
+            b"Date: Fri, 29 Oct 2021 09:30:00 +0800 (CST)",
+            b"From: " + word("党办", "GBK", "gbk") + b" <dangban_jz@163.com>",
+            b"To: jzhbjfzk@163.com",
+            b"Subject: =?GBK?B?" + base64.b64encode(subject.encode("gbk")) + b"?=",
+            b"X-Mailer: Coremail Webmail Server Version XT5.0.13 build 20210622(1d4788a8)",
+            b" Copyright (c) 2002-2021 www.mailtech.cn 163com",
+            b'Content-Type: multipart/alternative; boundary="----=_Part_88_1.1635471000000"',
+            b"MIME-Version: 1.0",
+            b"Message-ID: <5c6d7e8f.1a2b.17cc9e8f123.Coremail.dangban_jz@163.com>",
+            b"",
+            b"------=_Part_88_1.1635471000000",
+            b"Content-Type: text/plain; charset=GBK",
+            b"Content-Transfer-Encoding: base64",
+            b"",
+            b64(text.encode("gbk")),
+            b"------=_Part_88_1.1635471000000",
+            b"Content-Type: text/html; charset=GBK",
+            b"Content-Transfer-Encoding: base64",
+            b"",
+            b64(html.encode("gbk")),
+            b"------=_Part_88_1.1635471000000--",
+            b"",
+        ]
+    )
+    return Item(
+        "cloud_163_large_attachment",
+        "163 超大附件: no MIME part, a download link with size and expiry in the body",
+        raw,
+        {
+            "subject": subject,
+            "from": "dangban_jz@163.com",
+            "from_name": "党办",
+            "body_contains": [name],
+            "html": True,
+            "materials": [],
+            "cloud_links": [{"filename": name, "provider": "163", "url": url}],
+        },
+    )
+
+
 BUILDERS: tuple[Callable[[], Item], ...] = (
     foxmail,
     qq,
@@ -860,6 +914,7 @@ BUILDERS: tuple[Callable[[], Item], ...] = (
     broken_mime,
     undecodable_name,
     zip_attachment,
+    cloud_163,
 )
 
 

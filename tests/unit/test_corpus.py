@@ -5,15 +5,14 @@ Keys of an expectation file, all optional except ``subject``:
 (ISO 8601 or null), ``in_reply_to``, ``references``, ``body_contains`` / ``body_excludes``, ``html``
 (an HTML body is present), ``headers`` (name -> decoded value), ``materials`` (in order: filename,
 origin, container, and when given size, sha256, content_type, filename_raw), ``containers`` (archive
-names that must appear as a material's container), ``skipped`` and ``defects`` (true: non-empty).
+names that must appear as a material's container), ``cloud_links`` (filename, provider, url),
+``skipped`` and ``defects`` (true: non-empty).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import sys
-import types
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,19 +25,8 @@ CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 ITEMS = sorted(path.name.removesuffix(".eml") for path in CORPUS.glob("*.eml"))
 
 
-@pytest.fixture(autouse=True)
-def _cloudlinks_until_integrated(monkeypatch: pytest.MonkeyPatch) -> None:
-    # TEMPORARY: bot/cloudlinks.py is being written in parallel; remove once it is in the tree.
-    try:
-        import bot.cloudlinks  # noqa: F401
-    except ImportError:
-        stub = types.ModuleType("bot.cloudlinks")
-        stub.find_cloud_links = lambda html, text: []  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "bot.cloudlinks", stub)
-
-
 def test_corpus_is_complete() -> None:
-    assert len(ITEMS) >= 14
+    assert len(ITEMS) >= 16
     for name in ITEMS:
         assert (CORPUS / f"{name}.expect.json").is_file(), name
 
@@ -98,6 +86,10 @@ def test_corpus_item(name: str, tmp_path: Path) -> None:
                 assert material.filename.raw == wanted["filename_raw"].encode("ascii")
             else:
                 assert not material.filename.undecodable
+    if "cloud_links" in expect:
+        assert [(c.filename, c.provider, c.url) for c in mail.cloud_links] == [
+            (c["filename"], c["provider"], c["url"]) for c in expect["cloud_links"]
+        ]
     for container in expect.get("containers", []):
         assert container in {material.container for material in mail.materials}
     assert [(s.name, s.reason) for s in mail.skipped] == [(s["name"], s["reason"]) for s in expect.get("skipped", [])]

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import sys
 import tracemalloc
-import types
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 import bot.archive
+import bot.cloudlinks
 from bot.mail import CloudLink, Material, Skipped
 from bot.parse import SPOOL_THRESHOLD, ParseError, parse_message, parse_message_file
 
@@ -26,18 +24,6 @@ BASE = [
     b"Message-ID: <20211020091233@163.com>",
     b"MIME-Version: 1.0",
 ]
-
-
-@pytest.fixture(autouse=True)
-def cloudlinks_stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # TEMPORARY: bot/cloudlinks.py is being written in parallel; remove once it is in the tree.
-    try:
-        import bot.cloudlinks  # noqa: F401
-    except ImportError:
-        stub = types.ModuleType("bot.cloudlinks")
-        stub.find_cloud_links = lambda html, text: []  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "bot.cloudlinks", stub)
-    yield
 
 
 def mail(*lines: bytes, headers: list[bytes] | None = None) -> bytes:
@@ -457,7 +443,7 @@ def test_cloud_links_get_the_bodies(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         calls.append((html, text))
         return [link]
 
-    monkeypatch.setattr(sys.modules["bot.cloudlinks"], "find_cloud_links", fake_find)
+    monkeypatch.setattr(bot.cloudlinks, "find_cloud_links", fake_find)
     raw = mail(b"Content-Type: text/html; charset=utf-8", b"", "<a download>大文件.zip</a>".encode())
     parsed = parse_message(raw, tmp_path)
     assert calls == [("<a download>大文件.zip</a>\r\n", "大文件.zip")]
