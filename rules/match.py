@@ -23,7 +23,7 @@ from rules.match_refs import (
     find_references,
     split_filename,
 )
-from rules.match_similarity import clear_best, rank
+from rules.match_similarity import MIN_SCORE, clear_best, rank
 from rules.match_types import Context, FilenameMatch, SubjectMatch
 from rules.normalize import normalize, strip_reply_prefixes
 
@@ -186,8 +186,10 @@ def to_review(ctx: Context, done: Mapping[int, AttachmentDecision]) -> dict[int,
     out: dict[int, AttachmentDecision] = {}
     for n in _pending(ctx, done):
         fm = ctx.files[n]
-        ranked_subject = [i for i, _ in rank(fm.text, ctx.catalogue, ctx.wanted)] or list(ctx.wanted)
-        similar = [i for i, score in rank(fm.text, ctx.catalogue) if score >= 50.0]
+        ranked = rank(fm.text, ctx.catalogue)
+        order = {ind_id: n for n, (ind_id, _) in enumerate(ranked)}
+        ranked_subject = sorted(ctx.wanted, key=lambda i: order.get(i, len(order)))
+        similar = [i for i, score in ranked if score >= MIN_SCORE]
         pool = (*fm.ids, *ranked_subject, *fm.weaker, *ctx.subject.weaker, *similar)
         candidates = tuple(i for i in dict.fromkeys(pool) if i in ctx.catalogue)[:MAX_CANDIDATES]
         if fm.ids and ctx.wanted:

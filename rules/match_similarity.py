@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from rules.catalogue import Catalogue
 from rules.match_refs import split_filename
@@ -66,16 +66,18 @@ def rank(filename: str, catalogue: Catalogue, among: Iterable[str] | None = None
     query = _clean(stem, profiles.names)
     if len(query) < 2:
         return []
-    ids = list(among) if among is not None else list(profiles.texts)
-    scored = []
-    for ind_id in ids:
-        materials, requirement = profiles.texts.get(ind_id, ("", ""))
-        score = max(
-            fuzz.partial_ratio(query, materials) if materials else 0.0,
-            0.8 * fuzz.partial_ratio(query, requirement) if requirement else 0.0,
-        )
-        scored.append((ind_id, score))
-    return sorted(scored, key=lambda pair: -pair[1])
+    ids = list(dict.fromkeys(among)) if among is not None else list(profiles.texts)
+    materials = [profiles.texts.get(i, ("", ""))[0] for i in ids]
+    requirements = [profiles.texts.get(i, ("", ""))[1] for i in ids]
+    # process.extract scores every choice in C; an empty choice scores 0.
+    by_materials = process.extract(query, materials, scorer=fuzz.partial_ratio, limit=None)
+    by_requirement = process.extract(query, requirements, scorer=fuzz.partial_ratio, limit=None)
+    scores = [0.0] * len(ids)
+    for _, score, index in by_materials:
+        scores[index] = max(scores[index], score)
+    for _, score, index in by_requirement:
+        scores[index] = max(scores[index], 0.8 * score)
+    return sorted(zip(ids, scores, strict=True), key=lambda pair: -pair[1])
 
 
 def clear_best(scored: list[tuple[str, float]]) -> str | None:
