@@ -72,6 +72,13 @@ class Storage:
         self._write_once(rel, (raw[i : i + _CHUNK] for i in range(0, len(raw), _CHUNK)), sha256)
         return rel
 
+    def store_raw_file(self, src: Path, sha256: str) -> str:
+        """Like ``store_raw`` for a mail already spooled to disk (large mails are never held whole)."""
+        rel = f"mail/{_check_sha256(sha256)[:2]}/{sha256}.eml"
+        with open(src, "rb") as source:
+            self._write_once(rel, iter(lambda: source.read(_CHUNK), b""), sha256)
+        return rel
+
     def resolve(self, rel: str) -> Path:
         """The absolute path of a stored file. Refuses absolute paths, ``..`` and anything that
         (after following symlinks) lies outside the root."""

@@ -74,6 +74,17 @@ def test_store_raw(storage: Storage) -> None:
     assert storage.store_raw(raw, digest) == rel
 
 
+def test_store_raw_file_matches_store_raw(storage: Storage, tmp_path: Path) -> None:
+    raw = b"From: a@b.cn\r\n\r\n" + os.urandom(2 * (1 << 20))
+    digest = _sha(raw)
+    rel = storage.store_raw_file(_spool(tmp_path, raw, "mail.eml"), digest)
+    assert rel == f"mail/{digest[:2]}/{digest}.eml"
+    assert storage.resolve(rel).read_bytes() == raw
+    assert storage.store_raw(raw, digest) == rel
+    with pytest.raises(StorageError, match="hashes to"):
+        storage.store_raw_file(_spool(tmp_path, b"other", "other.eml"), _sha(b"not other"))
+
+
 def test_store_raw_empty_and_large(storage: Storage) -> None:
     for raw in (b"", os.urandom(3 * (1 << 20) + 7)):
         rel = storage.store_raw(raw, _sha(raw))
