@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
@@ -359,7 +360,7 @@ def build_message(
     if not to:
         raise ValueError("a message needs at least one recipient")
     msg = EmailMessage(policy=SMTP)
-    msg["From"] = f"{from_name} <{from_addr}>" if from_name else from_addr
+    msg["From"] = Address(display_name=from_name or "", addr_spec=from_addr)
     msg["To"] = ", ".join(to)
     if cc:
         msg["Cc"] = ", ".join(cc)
