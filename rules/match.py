@@ -128,10 +128,22 @@ def by_filename(ctx: Context, done: Mapping[int, AttachmentDecision]) -> dict[in
         if fm.evidence < Evidence.POSITIONAL or not fm.ids:
             continue
         disagrees = bool(ctx.wanted) and not set(fm.ids) <= set(ctx.subject.ids)
-        if fm.evidence == Evidence.POSITIONAL and disagrees:
+        if fm.evidence == Evidence.POSITIONAL and (disagrees or _reads_like_another(ctx, fm)):
             continue
         out[n] = AttachmentDecision(fm.text, fm.ids, False, matched_by="filename")
     return out
+
+
+def _reads_like_another(ctx: Context, fm: FilenameMatch) -> bool:
+    """A bare leading number the subject does not back, on a file whose name clearly describes a
+    different indicator's materials: ``1.涉企收费清理情况说明.docx`` is the sender's item 1, not
+    indicator 1."""
+    if ctx.wanted:
+        return False
+    ranked = rank(fm.text, ctx.catalogue)
+    best = clear_best(ranked)
+    claimed = max((score for i, score in ranked if i in fm.ids), default=0.0)
+    return best is not None and best not in fm.ids and claimed < MIN_SCORE
 
 
 def by_subject(ctx: Context, done: Mapping[int, AttachmentDecision]) -> dict[int, AttachmentDecision]:

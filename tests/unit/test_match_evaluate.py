@@ -42,6 +42,13 @@ CASES = [
     Case("指标12、37", ["12-清理情况.docx", "（37）行政调解.docx"], [["12"], ["37"]]),
     Case("指标12", ["【12】涉企收费.docx", "涉企收费附表.xlsx"], [["12"], ["12"]]),
     Case("指标12、37", ["12-清理情况.docx", "调解情况.docx"], [["12"], ["37"]]),
+    Case(
+        "支队材料",
+        ["1.涉企收费清理情况说明.docx", "2.监管工作情况说明.docx"],
+        [REVIEW, REVIEW],
+        {"unmatched_attachment"},
+    ),
+    Case("法规科材料", ["8.失信惩戒情况说明.docx"], [["8"]]),
     # one number in the subject covers every file
     Case("指标12", ["情况说明.docx", "清单.xlsx", "照片.jpg"], [["12"], ["12"], ["12"]]),
     Case("第30项", ["材料(1).docx", "材料(2).docx"], [["30"], ["30"]]),
@@ -119,6 +126,13 @@ def test_review_has_no_indicators_and_ranked_candidates() -> None:
             assert att.matched_by == ""
             assert att.reason
             assert set(att.candidates[:2]) == {"7", "12"}
+
+
+def test_enumerated_file_offers_both_readings() -> None:
+    decision = evaluate("支队材料", ["1.涉企收费清理情况说明.docx"], CATALOGUE)
+    (att,) = decision.attachments
+    assert att.needs_review
+    assert att.candidates[:2] == ("1", "12")
 
 
 def test_similarity_candidates_without_any_number() -> None:
