@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Table
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -26,8 +26,8 @@ def _insert_ignore(s: Session, table: Table, values: dict[str, Any], conflict: l
         stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise NotImplementedError(f"database dialect {dialect!r} is not supported")
-    result: CursorResult[Any] = s.execute(stmt)  # type: ignore[assignment]
-    return bool(result.rowcount)
+    # RETURNING, not rowcount: psycopg reports rowcount -1 for ON CONFLICT DO NOTHING.
+    return s.execute(stmt.returning(table.c[conflict[0]])).first() is not None
 
 
 def ensure_stored_file(s: Session, sha256: str, size: int, path: str, *, now: datetime | None = None) -> bool:

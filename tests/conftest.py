@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.dovecot",
     "tests.fixtures.smtpd",
     "tests.fixtures.database",
+    "tests.fixtures.tcpproxy",
 ]
