@@ -146,9 +146,12 @@ def _encoded_chunks(part: Message) -> Iterator[bytes]:
 
 def _decode_into(part: Message, sink: Any, encoding: str | None = None) -> None:
     """Undo the part's Content-Transfer-Encoding (or ``encoding``) chunk by chunk into ``sink``."""
-    writer = writer_for(encoding or part.get("content-transfer-encoding"), sink)
+    encoding = (encoding or _header_text(part, "content-transfer-encoding")).strip().lower()
+    writer = writer_for(encoding, sink)
     for chunk in _encoded_chunks(part):
-        writer.write(chunk)
+        # "=" is only padding at the very end of a base64 body; one in the middle (a damaged or
+        # concatenated body) would stop the decoder, so padding is dropped here and restored at the end.
+        writer.write(chunk.translate(None, b"=") if encoding == "base64" else chunk)
     writer.finish()
     if isinstance(part, _SpoolingMessage) and part.spooled is not None:
         part.spooled.unlink(missing_ok=True)
@@ -213,7 +216,10 @@ class _Walk:
                     if isinstance(sub, Message):
                         self.visit(sub, origin, container)
         else:
-            self._leaf(part, origin, container)
+            try:
+                self._leaf(part, origin, container)
+            except (ValueError, LookupError) as exc:  # binascii.Error is a ValueError
+                self.defects.append(f"unreadable {part.get_content_type()} part: {exc}")
 
     def _note_defects(self, part: Message) -> None:
         for defect in part.defects:
@@ -222,7 +228,7 @@ class _Walk:
     def _forwarded(self, part: Message) -> None:
         payload = part.get_payload()
         inner = payload[0] if isinstance(payload, list) and payload else None
-        encoding = (part.get("content-transfer-encoding") or "").strip().lower()
+        encoding = _header_text(part, "content-transfer-encoding").strip().lower()
         if isinstance(inner, Message) and encoding in ("base64", "quoted-printable") and not inner.keys():
             # RFC 2046 5.2.1 forbids encoding message/rfc822, some clients do it anyway: the parser then
             # sees a header-less message whose body is the encoded mail.
@@ -248,8 +254,9 @@ class _Walk:
                 text = decode_body(_decoded_bytes(part), part.get_content_charset())
                 (self.texts if ctype == "text/plain" else self.htmls).append(text)
             return
-        label = name.text if name else (part.get("content-id") or ctype).strip()
-        if maintype == "image" and part.get("content-id") and disposition != "attachment":
+        content_id = _header_text(part, "content-id").strip()
+        label = name.text if name else content_id or ctype
+        if maintype == "image" and content_id and disposition != "attachment":
             self.skipped.append(Skipped(label, "inline-image"))
             return
         if ctype in _SIGNATURE_TYPES:
@@ -262,6 +269,11 @@ class _Walk:
             self.defects.append(f"undecodable file name: {name.text}")
         path, size, digest = _spool(part, self.spool.workdir)
         self.materials.append(Material(name, path, size, digest, ctype, origin, container))
+
+
+def _header_text(message: Message, name: str) -> str:
+    """A structural header's value as text ("" when absent); 8-bit junk in it does not matter."""
+    return str(message.get(name) or "")
 
 
 def _raw_header(message: Message, name: str) -> str | None:

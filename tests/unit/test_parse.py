@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import bot.archive
 import bot.cloudlinks
@@ -488,3 +490,62 @@ def test_workdir_holds_only_payloads_after_an_unreadable_mail(tmp_path: Path) ->
     with pytest.raises(ParseError):
         parse_message(b"\r\n" + b"A" * (SPOOL_THRESHOLD * 2), tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("lines", "data"),
+    [
+        # padding in the middle (two bodies pasted together): what follows is misaligned, but no crash
+        ([b"QUJD", b"RA==", b"RUY="], b"ABCD\x04T"),
+        # a line that is not a multiple of four characters
+        ([b"QUJ", b"DRA=="], b"ABCD"),
+        # a stray "=" and junk characters
+        ([b"QU=JD!!", b"RA"], b"ABCD"),
+        # missing final padding
+        ([b"QUJDRA"], b"ABCD"),
+    ],
+)
+def test_damaged_base64_never_raises(lines: list[bytes], data: bytes, tmp_path: Path) -> None:
+    part = [b'Content-Type: application/pdf; name="a.pdf"', b"Content-Transfer-Encoding: base64", b"", *lines]
+    [material] = parse_message(multipart(part), tmp_path).materials
+    assert material.path.read_bytes() == data
+
+
+def test_eight_bit_junk_in_structural_headers(tmp_path: Path) -> None:
+    part = [
+        b'Content-Type: image/png; name="a.png"',
+        b"Content-Transfer-Encoding: base64\xa1\xa1",
+        b"Content-ID: <\xd6\xb8@foxmail>",
+        b"",
+        b"iVBORw==",
+    ]
+    parsed = parse_message(multipart(TEXT, part), tmp_path)
+    assert parsed.skipped == [Skipped("a.png", "inline-image")]
+
+
+_CORPUS = [path.read_bytes() for path in sorted((Path(__file__).parents[1] / "corpus").glob("*.eml"))]
+_DAMAGE = [b"\r\n", b"=?", b"?=", b";", b'"', b"--", b"\r\n\r\n", b"*0*=", b"%", b"\xff", b"=", b"\x00"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    index=st.integers(0, len(_CORPUS) - 1),
+    edits=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.sampled_from(_DAMAGE), st.integers(0, 200))),
+    cut=st.floats(0, 1),
+)
+def test_damaged_corpus_mails_parse_or_raise_parse_error(
+    index: int, edits: list[tuple[float, bytes, int]], cut: float, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    raw = bytearray(_CORPUS[index])
+    for where, insert, delete in edits:
+        at = int(where * len(raw))
+        raw[at : at + delete] = insert
+    raw = raw[: max(1, int(cut * len(raw)))]
+    workdir = tmp_path_factory.mktemp("fuzz")
+    try:
+        parsed = parse_message(bytes(raw), workdir)
+    except ParseError:
+        return
+    for material in parsed.materials:
+        assert material.path.stat().st_size == material.size
+    assert not list(workdir.glob(".*"))  # no encoded temporaries left behind
