@@ -112,8 +112,7 @@ def test_decode_header_value_accepts_unicode_str() -> None:
         # GBK name truncated inside a character by the sending client, labelled gb2312
         (
             b"=?GB2312?B?1rix6jEyLdanttMtyebG88rVt9HH5cDtx+m/9su1wy5kb2N4?=",
-            "\\xd6\\xb8\\xb1\\xea12-\\xd6\\xa7\\xb6\\xd3-\\xc9\\xe6\\xc6\\xf3\\xca\\xd5\\xb7\\xd1\\xc7\\xe5"
-            "\\xc0\\xed\\xc7\\xe9\\xbf\\xf6\\xcb\\xb5\\xc3.docx",
+            "指标12-支队-涉企收费清理情况说\\xc3.docx",
         ),
         # Latin-1 raw bytes: neither UTF-8 nor GB18030
         (b"R\xe9sum\xe9.pdf", "R\\xe9sum\\xe9.pdf"),
