@@ -36,6 +36,7 @@ def out_of_range(ctx: Context, attachments: tuple[AttachmentDecision, ...]) -> t
                 Problem(
                     "out_of_range",
                     f"附件《{att.filename}》中的编号{_ids(fm.out_of_range)}不在指标体系中（有效编号：{valid}）",
+                    att.filename,
                 )
             )
     return tuple(problems)
@@ -58,6 +59,7 @@ def conflicting_numbers(ctx: Context, attachments: tuple[AttachmentDecision, ...
                 "conflicting_numbers",
                 f"附件《{att.filename}》的文件名标注指标{_ids(fm.ids)}，邮件主题标注指标"
                 f"{_ids(ctx.subject.ids)}，两者不一致；{outcome}",
+                att.filename,
             )
         )
     return tuple(problems)
@@ -81,6 +83,7 @@ def possibly_classified(ctx: Context, attachments: tuple[AttachmentDecision, ...
                     "possibly_classified",
                     f"附件《{att.filename}》的文件名含“{_ids(fm.classified)}”字样，可能为涉密材料；"
                     "涉密材料不得通过邮件报送，应在实地核验时提供",
+                    att.filename,
                 )
             )
     return tuple(problems)
@@ -122,7 +125,9 @@ def unmatched_attachment(ctx: Context, attachments: tuple[AttachmentDecision, ..
             continue
         hint = f"，候选指标：{_ids(att.candidates)}" if att.candidates else ""
         problems.append(
-            Problem("unmatched_attachment", f"附件《{att.filename}》未能确定对应指标（{att.reason}）{hint}")
+            Problem(
+                "unmatched_attachment", f"附件《{att.filename}》未能确定对应指标（{att.reason}）{hint}", att.filename
+            )
         )
     return tuple(problems)
 
