@@ -39,7 +39,6 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from imapclient import IMAPClient, SocketTimeout
-from imapclient.exceptions import LoginError
 
 from bot.imap_errors import (
     ImapAuthError,
@@ -48,6 +47,7 @@ from bot.imap_errors import (
     ImapMessageGoneError,
     ImapTlsError,
     ImapUnsafeLoginError,
+    translate,
 )
 from bot.imap_stream import Sink, writer_for
 from bot.imap_structure import BodyPart, MailInfo, mail_info
@@ -153,25 +153,34 @@ class MailboxClient:
     def connect(self) -> int:
         """Connect, LOGIN, send ID, and EXAMINE ``settings.folder``; returns its UIDVALIDITY."""
         s = self.settings
+        self.close()
         context: ssl.SSLContext | None = None
         if s.ssl:
             # Verified TLS: hostname and chain (create_default_context sets CERT_REQUIRED).
-            context = ssl.create_default_context(cafile=str(s.ca_file) if s.ca_file else None)
+            try:
+                context = ssl.create_default_context(cafile=str(s.ca_file) if s.ca_file else None)
+            except (OSError, ssl.SSLError) as exc:
+                raise ImapError(f"cannot load CA file {s.ca_file}: {exc}") from exc
         log.info("IMAP connect %s:%s (tls=%s) as %s", s.host, s.port, s.ssl, s.username)
-        with self._guard("connect"):
-            self._client = IMAPClient(
-                s.host,
-                port=s.port,
-                ssl=s.ssl,
-                ssl_context=context,
-                timeout=SocketTimeout(connect=s.connect_timeout, read=s.read_timeout),
-            )
-            # Keep INTERNALDATE timezone-aware instead of imapclient's local naive times.
-            self._client.normalise_times = False
-        with self._guard("login"):
-            self._client.login(s.username, s.password)
-        self._identify()
-        return self.select(s.folder)
+        try:
+            with self._guard("connect"):
+                self._client = IMAPClient(
+                    s.host,
+                    port=s.port,
+                    ssl=s.ssl,
+                    ssl_context=context,
+                    timeout=SocketTimeout(connect=s.connect_timeout, read=s.read_timeout),
+                )
+                # Keep INTERNALDATE timezone-aware instead of imapclient's local naive times.
+                self._client.normalise_times = False
+            with self._guard("login"):
+                self._client.login(s.username, s.password)
+            self._identify()
+            return self.select(s.folder)
+        except BaseException:
+            # __exit__ does not run when __enter__ fails: never leave a half-open session behind.
+            self._drop()
+            raise
 
     def close(self) -> None:
         client, self._client = self._client, None
@@ -275,8 +284,15 @@ class MailboxClient:
 
     def stream_message_to(self, uid: int, dest: Sink, chunk: int = MIB) -> int:
         """Copy the whole raw mail to ``dest`` in ``BODY.PEEK[]<offset.chunk>`` partial fetches
-        (RFC 3501 6.4.5); returns the number of bytes written."""
-        return self._stream(uid, "", dest, chunk, None)
+        (RFC 3501 6.4.5); returns the number of bytes written, checked against RFC822.SIZE so a
+        truncated copy is never taken for the mail."""
+        expected = self._fetch_each([uid], [b"RFC822.SIZE"], _size_of, 1).get(uid)
+        if expected is None:
+            raise ImapMessageGoneError(uid)
+        written = self._stream(uid, "", dest, chunk, None)
+        if written != expected:
+            raise ImapError(f"UID {uid}: got {written} bytes, RFC822.SIZE says {expected}")
+        return written
 
     def stream_part_to(
         self, uid: int, part: str, dest: Sink, chunk: int = MIB, *, transfer_encoding: str | None = None
@@ -344,23 +360,11 @@ class MailboxClient:
             yield
         except ImapError:
             raise
-        except LoginError as exc:
-            raise ImapAuthError(f"{action} refused for {self.settings.username}", str(exc)) from exc
-        except ssl.SSLCertVerificationError as exc:
-            self._drop()
-            raise ImapTlsError(f"TLS with {self.settings.host}:{self.settings.port} failed: {exc}") from exc
-        except (imaplib.IMAP4.abort, OSError, EOFError) as exc:
-            # abort: the server closed or the stream broke mid-response; OSError covers refused
-            # connections and socket timeouts (TimeoutError).
-            self._drop()
-            raise ImapConnectionError(f"{action}: connection to {self.settings.host} lost: {exc}") from exc
-        except imaplib.IMAP4.error as exc:
-            text = str(exc)
-            if "unsafe login" in text.lower():
-                raise ImapUnsafeLoginError(f"{action} refused: Unsafe Login", text) from exc
-            if "AUTHENTICATIONFAILED" in text or " 535" in text:
-                raise ImapAuthError(f"{action} refused for {self.settings.username}", text) from exc
-            raise ImapError(f"{action} failed: {text}", text) from exc
+        except (imaplib.IMAP4.error, OSError, EOFError) as exc:
+            error = translate(exc, action, self.settings.host, self.settings.username)
+            if isinstance(error, ImapConnectionError):
+                self._drop()  # the stream is in an unknown state: never reuse it
+            raise error from exc
 
     def _drop(self) -> None:
         client, self._client = self._client, None

@@ -6,6 +6,11 @@ coordinator (Chinese) is chosen by the caller from the class.
 
 from __future__ import annotations
 
+import imaplib
+import ssl
+
+from imapclient.exceptions import LoginError
+
 
 class ImapError(Exception):
     """Any failure talking to the mailbox; ``server_text`` holds the server's words when there are any."""
@@ -37,3 +42,26 @@ class ImapMessageGoneError(ImapError):
     def __init__(self, uid: int) -> None:
         super().__init__(f"message UID {uid} is no longer in the folder")
         self.uid = uid
+
+
+def translate(exc: BaseException, action: str, host: str, username: str) -> ImapError:
+    """The ImapError for a failure of imaplib/imapclient or of the socket during ``action``."""
+    if isinstance(exc, ImapError):
+        return exc
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return ImapTlsError(f"TLS with {host} failed: {exc}", str(exc))
+    if isinstance(exc, imaplib.IMAP4.abort | OSError | EOFError):
+        # abort: the server closed or the stream broke mid-response (it subclasses IMAP4.error, so it
+        # is tested first); OSError covers refused connections and socket timeouts (TimeoutError).
+        return ImapConnectionError(f"{action}: connection to {host} lost: {exc}", str(exc))
+    text = str(exc)  # a tagged NO/BAD, LoginError included
+    lower = text.lower()
+    if "unsafe login" in lower:
+        return ImapUnsafeLoginError(f"{action} refused: Unsafe Login", text)
+    if "[unavailable]" in lower:
+        # RFC 5530: a temporary server-side failure, not a wrong password; retry on the next poll.
+        return ImapConnectionError(f"{action}: server unavailable", text)
+    # RFC 5530 AUTHENTICATIONFAILED; 163 words it "535 Error: authentication failed".
+    if isinstance(exc, LoginError) or "authenticationfailed" in lower or "authentication failed" in lower:
+        return ImapAuthError(f"{action} refused for {username}", text)
+    return ImapError(f"{action} failed: {text}", text)

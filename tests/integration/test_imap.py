@@ -9,10 +9,11 @@ import re
 from datetime import UTC
 from email.message import EmailMessage
 from email.policy import SMTP
+from pathlib import Path
 
 import pytest
 
-from bot.imap import ImapAuthError, ImapSettings, ImapTlsError, MailboxClient
+from bot.imap import ImapAuthError, ImapError, ImapSettings, ImapTlsError, MailboxClient
 from tests.fixtures.dovecot import DovecotMailbox
 from tests.fixtures.tcpproxy import ProxyFactory, TcpProxy, tcp_proxy  # noqa: F401  (fixture)
 
@@ -84,6 +85,12 @@ def test_tls_refuses_an_unverified_certificate(dovecot: DovecotMailbox, which: s
     ca = dovecot.server.other_ca_file if which == "other CA" else None
     settings = settings_for(dovecot, port=dovecot.tls_port, ssl=True, ca_file=ca)
     with pytest.raises(ImapTlsError), MailboxClient(settings):
+        pass
+
+
+def test_missing_ca_file_is_reported(dovecot: DovecotMailbox, tmp_path: Path) -> None:
+    settings = settings_for(dovecot, port=dovecot.tls_port, ssl=True, ca_file=tmp_path / "missing.pem")
+    with pytest.raises(ImapError, match="cannot load CA file"), MailboxClient(settings):
         pass
 
 

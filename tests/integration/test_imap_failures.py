@@ -3,6 +3,7 @@ ImapConnectionError within the configured timeouts, never in a hang or a half-re
 
 from __future__ import annotations
 
+import imaplib
 import io
 import socket
 import time
@@ -11,7 +12,14 @@ from email.policy import SMTP
 
 import pytest
 
-from bot.imap import ImapConnectionError, ImapError, MailboxClient
+from bot.imap import (
+    ImapAuthError,
+    ImapConnectionError,
+    ImapError,
+    ImapSettings,
+    ImapUnsafeLoginError,
+    MailboxClient,
+)
 from tests.fixtures.dovecot import DovecotMailbox
 from tests.fixtures.tcpproxy import ProxyFactory, TcpProxy, tcp_proxy  # noqa: F401  (fixture)
 from tests.integration.test_imap import settings_for
@@ -83,3 +91,24 @@ def test_refused_connection(dovecot: DovecotMailbox) -> None:
 def test_errors_share_one_base(dovecot: DovecotMailbox) -> None:
     with MailboxClient(settings_for(dovecot)) as mailbox, pytest.raises(ImapError):
         mailbox.select("no such folder")
+
+
+# 163's refusals cannot be provoked on Dovecot, so the mapping of their server texts is checked on the
+# translation step alone (no IMAP is imitated: the texts are what imaplib raises with).
+@pytest.mark.parametrize(
+    ("server_text", "expected"),
+    [
+        ("select failed: SELECT Unsafe Login. Please contact kefu@188.com for help", ImapUnsafeLoginError),
+        ("b'[AUTHENTICATIONFAILED] Authentication failed.'", ImapAuthError),
+        ("LOGIN failed: 535 Error: authentication failed", ImapAuthError),
+        ("b'[UNAVAILABLE] Temporary authentication failure.'", ImapConnectionError),
+        ("fetch failed: BAD Error in IMAP command", ImapError),
+    ],
+)
+def test_server_refusals_map_to_error_classes(server_text: str, expected: type[ImapError]) -> None:
+    mailbox = MailboxClient(ImapSettings(host="imap.163.com", username="jzhbjfzk@163.com", password="secret"))
+    with pytest.raises(ImapError) as caught, mailbox._guard("select"):
+        raise imaplib.IMAP4.error(server_text)
+    assert type(caught.value) is expected
+    assert caught.value.server_text == server_text
+    assert "secret" not in str(caught.value)
