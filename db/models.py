@@ -49,6 +49,7 @@ REVIEW_STATUSES = ("open", "resolved", "dismissed")
 CLOUD_FILE_STATUSES = ("pending", "fetched")
 OUTBOX_KINDS = ("receipt", "reminder", "digest", "command_reply", "return_notice")
 OUTBOX_STATUSES = ("queued", "sent", "failed")
+ACTION_SOURCES = ("mail", "cli")
 
 
 def utcnow() -> datetime:
@@ -278,3 +279,37 @@ class Outbox(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class Acceptance(Base):
+    """The coordinator checked a section's materials for an indicator (确认). A file that arrives
+    later makes the item "received" again until it is checked anew."""
+
+    __tablename__ = "acceptance"
+    __table_args__ = (UniqueConstraint("indicator_id", "section"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(String(64))
+    section: Mapped[str] = mapped_column(String(255))
+    mail_id: Mapped[int | None] = mapped_column(ForeignKey("mail.id"))  # the command mail; None on the CLI
+    source: Mapped[str] = mapped_column(String(32))  # ACTION_SOURCES
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReturnRecord(Base):
+    """The coordinator sent a section's material back (退回): the item is owed again until a file
+    arrives for it after ``created_at``."""
+
+    __tablename__ = "return_record"
+    __table_args__ = (Index("ix_return_record_indicator_id_section", "indicator_id", "section"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(String(64))
+    section: Mapped[str] = mapped_column(String(255))
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id"))  # None: the whole item
+    command_mail_id: Mapped[int | None] = mapped_column(ForeignKey("mail.id"))  # None on the CLI
+    reason: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(32))  # ACTION_SOURCES
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    attachment: Mapped[Attachment | None] = relationship()
