@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import Assignment, CloudFile, Declaration, Mail, ReviewItem
+from db.models import Acceptance, Assignment, CloudFile, Declaration, Mail, ReturnRecord, ReviewItem
 from db.queries import (
     current_assignments,
     declarations,
@@ -48,6 +49,8 @@ class Snapshot:
     cloud_files: list[CloudFile]
     ignored: list[Mail]
     errors: list[Mail]
+    returned: frozenset[tuple[str, str]] = frozenset()  # (indicator, section) owed again after 退回
+    accepted: frozenset[tuple[str, str]] = frozenset()  # (indicator, section) checked by the coordinator
 
 
 def _file_row(a: Assignment) -> FileRow:
@@ -65,6 +68,39 @@ def _file_row(a: Assignment) -> FileRow:
     )
 
 
+def verdicts(s: Session) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
+    """The coordinator's verdicts as (indicator, section) pairs: ``returned`` (owed again: sent back
+    and nothing assigned since) and ``accepted`` (checked, and nothing assigned since)."""
+    latest = dict(
+        ((i, sec), at)
+        for i, sec, at in s.execute(
+            select(Assignment.indicator_id, Assignment.section, func.max(Assignment.created_at)).group_by(
+                Assignment.indicator_id, Assignment.section
+            )
+        )
+    )
+    returned = {
+        (i, sec)
+        for i, sec, at in s.execute(
+            select(ReturnRecord.indicator_id, ReturnRecord.section, func.max(ReturnRecord.created_at)).group_by(
+                ReturnRecord.indicator_id, ReturnRecord.section
+            )
+        )
+        if (i, sec) not in latest or _aware(latest[(i, sec)]) <= _aware(at)
+    }
+    accepted = {
+        (a.indicator_id, a.section)
+        for a in s.scalars(select(Acceptance))
+        if (a.indicator_id, a.section) not in latest or _aware(latest[(a.indicator_id, a.section)]) <= a.created_at
+    }
+    return frozenset(returned), frozenset(accepted - returned)
+
+
+def _aware(value: datetime) -> datetime:
+    # Aggregates bypass the column type on SQLite and come back naive (they are UTC).
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 def take_snapshot(s: Session, catalogue: Catalogue) -> Snapshot:
     assignments = current_assignments(s)
     files: dict[str, list[FileRow]] = defaultdict(list)
@@ -73,14 +109,17 @@ def take_snapshot(s: Session, catalogue: Catalogue) -> Snapshot:
     decls = list(declarations(s))
     received = {(a.indicator_id, a.section) for a in assignments if a.section}
     declared = {(d.indicator_id, d.section) for d in decls}
+    returned, accepted = verdicts(s)
     return Snapshot(
-        items=progress(catalogue, received, declared),
+        items=progress(catalogue, received, declared, returned, accepted),
         files=dict(files),
         review=list(open_review_items(s)),
         declarations=decls,
         cloud_files=list(pending_cloud_files(s)),
         ignored=list(ignored_mails(s)),
         errors=list(error_mails(s)),
+        returned=returned,
+        accepted=accepted,
     )
 
 

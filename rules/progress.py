@@ -15,6 +15,7 @@ from rules.catalogue import Catalogue, Indicator
 class State(StrEnum):
     OUTSTANDING = "outstanding"
     RECEIVED = "received"
+    ACCEPTED = "accepted"  # received and checked by the coordinator (确认)
     NOT_APPLICABLE = "not_applicable"
     NOT_REQUIRED = "not_required"
 
@@ -22,6 +23,7 @@ class State(StrEnum):
 STATE_LABELS = {
     State.OUTSTANDING: "待报送",
     State.RECEIVED: "已报送",
+    State.ACCEPTED: "已确认",
     State.NOT_APPLICABLE: "不涉及",
     State.NOT_REQUIRED: "无需材料",
 }
@@ -46,14 +48,16 @@ def owner_state(
     received: Collection[tuple[str, str]],
     declared: Collection[tuple[str, str]],
     returned: Collection[tuple[str, str]] = (),
+    accepted: Collection[tuple[str, str]] = (),
 ) -> State:
-    """``received``/``declared``/``returned`` hold (indicator id, section) pairs. A returned item is
-    owed again until something new arrives (the caller leaves it out of ``received`` then)."""
+    """``received``/``declared``/``returned``/``accepted`` hold (indicator id, section) pairs. A
+    returned item is owed again until something new arrives (the caller leaves it out of
+    ``returned`` then); an accepted one is received and checked by the coordinator."""
     if indicator.no_materials_needed:
         return State.NOT_REQUIRED
     key = (indicator.id, section)
     if key in received and key not in returned:
-        return State.RECEIVED
+        return State.ACCEPTED if key in accepted else State.RECEIVED
     if key in declared:
         return State.NOT_APPLICABLE
     return State.OUTSTANDING
@@ -67,6 +71,8 @@ def overall(states: Iterable[State]) -> State:
         return State.OUTSTANDING
     if all(s is State.NOT_APPLICABLE for s in states):
         return State.NOT_APPLICABLE
+    if all(s in (State.ACCEPTED, State.NOT_APPLICABLE, State.NOT_REQUIRED) for s in states):
+        return State.ACCEPTED
     return State.RECEIVED
 
 
@@ -75,11 +81,13 @@ def progress(
     received: Collection[tuple[str, str]],
     declared: Collection[tuple[str, str]],
     returned: Collection[tuple[str, str]] = (),
+    accepted: Collection[tuple[str, str]] = (),
 ) -> list[IndicatorProgress]:
     result = []
     for ind in catalogue:
         owners = tuple(
-            OwnerState(o.section, owner_state(ind, o.section, received, declared, returned)) for o in ind.owners
+            OwnerState(o.section, owner_state(ind, o.section, received, declared, returned, accepted))
+            for o in ind.owners
         )
         result.append(IndicatorProgress(ind, overall(o.state for o in owners), owners))
     return result
@@ -93,7 +101,7 @@ def outstanding_for(section: str, items: Iterable[IndicatorProgress]) -> list[In
 @dataclass(frozen=True)
 class Tally:
     total: int  # items that need material (owner slots)
-    done: int  # received or declared not applicable
+    done: int  # received (or accepted) or declared not applicable
 
     @property
     def percent(self) -> int:
@@ -112,5 +120,5 @@ def tally(items: Iterable[IndicatorProgress], *, section: str | None = None, lev
             if o.state is State.NOT_REQUIRED:
                 continue
             total += 1
-            done += o.state in (State.RECEIVED, State.NOT_APPLICABLE)
+            done += o.state in (State.RECEIVED, State.ACCEPTED, State.NOT_APPLICABLE)
     return Tally(total, done)

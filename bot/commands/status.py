@@ -16,6 +16,7 @@ from rules.progress import STATE_LABELS, State, tally
 _STYLE = {
     State.OUTSTANDING: "red",
     State.RECEIVED: "green",
+    State.ACCEPTED: "bold green",
     State.NOT_APPLICABLE: "yellow",
     State.NOT_REQUIRED: "dim",
 }
