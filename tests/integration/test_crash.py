@@ -1,0 +1,158 @@
+"""Exactly once under failure: kill -9 at random points, and a connection cut mid-FETCH.
+
+After each failure the poller is simply run again; the database must end up equal to that of a
+clean run: no mail recorded twice, none lost.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import Deps, build
+from bot.config import load_config
+from bot.imap_errors import ImapConnectionError
+from bot.poll import poll_once
+from db.models import Assignment, Attachment, Mail, ReviewItem
+from tests.support.app import SECTIONS, app_for
+from tests.support.mails import doc, gbk_zip, submission
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def corpus() -> list[bytes]:
+    rng = random.Random(7)
+    mails = []
+    for n in range(1, 31):
+        ind = rng.randint(1, 60)
+        kind = n % 3
+        if kind == 0:
+            mails.append(submission(f"指标{ind}材料", [(f"材料{n}.pdf", doc(f"mail {n}" * 2000))]))
+        elif kind == 1:
+            mails.append(submission("支队报送", [(f"{ind}-情况说明{n}.docx", doc(f"mail {n}"))]))
+        else:
+            zipped = gbk_zip({f"{ind}.情况说明{n}.docx": doc(f"zip {n}"), f"附件{n}.pdf": doc(f"zip b {n}")})
+            mails.append(submission(f"第{ind}项", [(f"材料{n}.zip", zipped)], sender="fgk@example.com"))
+    return mails
+
+
+def fingerprint(deps: Deps) -> dict[str, object]:
+    """What a clean run and a crashed-and-resumed run must agree on."""
+    with deps.sessions() as s:
+        mails = sorted(s.scalars(select(Mail.dedupe_key)))
+        files = sorted(
+            (m, a.filename, a.sha256)
+            for m, a in s.execute(select(Mail.dedupe_key, Attachment).join(Attachment, Attachment.mail_id == Mail.id))
+        )
+        assignments = sorted(
+            (a.indicator_id, a.section, sha, a.version, a.is_current)
+            for a, sha in s.execute(select(Assignment, Attachment.sha256).join(Attachment))
+        )
+        reviews = sorted(
+            (r.reason, r.attachment.filename if r.attachment else "") for r in s.scalars(select(ReviewItem))
+        )
+    return {"mails": mails, "files": files, "assignments": assignments, "reviews": reviews}
+
+
+def write_config(path: Path, dovecot, files: Path, db: Path) -> None:  # type: ignore[no-untyped-def]
+    sections = "\n".join(
+        f'[[sections]]\nname = "{s["name"]}"\nowners = {s["owners"]!r}\nsenders = {s["senders"]!r}\n'.replace("'", '"')
+        for s in SECTIONS
+    )
+    path.write_text(
+        f"""
+[campaign]
+name = "测试"
+deadline = 2021-10-28
+
+[mailbox]
+host = "{dovecot.host}"
+port = {dovecot.port}
+ssl = false
+username = "{dovecot.username}"
+password_env = "INTAKE_TEST_IMAP_PASSWORD"
+
+[storage]
+database = "sqlite:///{db}"
+files = "{files}"
+
+[coordinator]
+name = "刘海利"
+emails = ["coordinator@example.com"]
+
+{sections}
+""",
+        encoding="utf-8",
+    )
+
+
+@pytest.mark.slow
+def test_kill_9_at_random_points_then_resume_equals_a_clean_run(tmp_path: Path, dovecot) -> None:  # type: ignore[no-untyped-def]
+    dovecot.append_many(corpus())
+    clean = app_for(tmp_path / "clean", f"sqlite:///{tmp_path / 'clean.db'}", dovecot)
+    try:
+        poll_once(clean)
+        expected = fingerprint(clean)
+    finally:
+        clean.close()
+    assert len(expected["mails"]) == 30  # type: ignore[arg-type]
+
+    env = {**os.environ, "INTAKE_TEST_IMAP_PASSWORD": dovecot.password}
+    rng = random.Random(20211028)
+    killed_mid_poll = 0
+    for run in range(20):
+        work = tmp_path / f"run{run}"
+        work.mkdir()
+        db = work / "intake.db"
+        write_config(work / "config.toml", dovecot, work / "files", db)
+        cmd = [sys.executable, "-m", "bot.cli", "poll", "--config", str(work / "config.toml")]
+        for _attempt in range(50):
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            time.sleep(rng.uniform(0.2, 2.5))
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                killed_mid_poll += 1
+                continue
+            assert proc.returncode == 0, proc.stderr.read().decode() if proc.stderr else ""
+            break
+        else:
+            pytest.fail("the poller never finished")
+        deps = build(load_config(work / "config.toml"))
+        try:
+            assert fingerprint(deps) == expected, f"run {run} differs from a clean run"
+        finally:
+            deps.close()
+    assert killed_mid_poll >= 10, "too few kills landed inside a poll to mean anything"
+
+
+def test_connection_cut_mid_fetch_loses_and_duplicates_nothing(tmp_path: Path, db_url: str, dovecot, tcp_proxy) -> None:  # type: ignore[no-untyped-def]
+    dovecot.append_many(corpus())
+    proxy = tcp_proxy(dovecot.port)
+
+    class ViaProxy:
+        host, port = "127.0.0.1", proxy.port
+        username, password = dovecot.username, dovecot.password
+
+    deps = app_for(tmp_path, db_url, ViaProxy)
+    try:
+        proxy.cut_after(150_000)  # well inside the FETCH of the first batch's bodies
+        with pytest.raises(ImapConnectionError):
+            poll_once(deps)
+        partial = fingerprint(deps)
+        proxy.heal()
+        poll_once(deps)
+        final = fingerprint(deps)
+        assert len(final["mails"]) == 30  # type: ignore[arg-type]
+        assert set(partial["mails"]) <= set(final["mails"])  # type: ignore[call-overload]
+        assert len(set(final["mails"])) == len(final["mails"])  # type: ignore[call-overload]
+    finally:
+        deps.close()

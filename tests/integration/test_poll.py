@@ -1,0 +1,184 @@
+"""The main job end to end: real Dovecot -> parse -> rules -> real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+
+from bot.poll import poll_once
+from bot.status import snapshot_json, take_snapshot
+from db.models import Assignment, Attachment, Mail, MailboxCursor, ReviewItem
+from tests.support.app import app_for
+from tests.support.mails import auto_reply, doc, gbk_zip, submission
+
+
+def counts(deps) -> dict[str, int]:
+    with deps.sessions() as s:
+        return {
+            "mail": s.scalar(select(func.count()).select_from(Mail)) or 0,
+            "attachment": s.scalar(select(func.count()).select_from(Attachment)) or 0,
+            "assignment": s.scalar(select(func.count()).select_from(Assignment)) or 0,
+            "review": s.scalar(select(func.count()).select_from(ReviewItem)) or 0,
+        }
+
+
+def assigned(deps) -> set[tuple[str, str, str]]:
+    with deps.sessions() as s:
+        rows = s.execute(
+            select(Assignment.indicator_id, Assignment.section, Attachment.filename).join(Attachment)
+        ).all()
+    return {tuple(r) for r in rows}
+
+
+@pytest.fixture
+def app(tmp_path: Path, db_url: str, dovecot):
+    deps = app_for(tmp_path, db_url, dovecot)
+    yield deps
+    deps.close()
+
+
+def test_poll_records_files_under_their_indicators_once(app, dovecot) -> None:
+    dovecot.append(submission("指标12-支队-涉企收费清理情况说明", [("涉企收费清理情况说明.docx", doc("12"))]))
+    dovecot.append(
+        submission(
+            "支队材料",
+            [("24-行刑衔接案件移送清单.pdf", doc("24")), ("（36）行政指导统计分析.docx", doc("36"))],
+        )
+    )
+    dovecot.append(
+        submission(
+            "回复：第七项材料", [("材料.zip", gbk_zip({"监管工作情况说明.docx": doc("7"), "__MACOSX/._x": b"x"}))]
+        )
+    )
+    report = poll_once(app)
+    assert (report.mails, report.errors) == (3, 0)
+    assert assigned(app) == {
+        ("12", "支队", "涉企收费清理情况说明.docx"),
+        ("24", "支队", "24-行刑衔接案件移送清单.pdf"),
+        ("36", "支队", "（36）行政指导统计分析.docx"),
+        ("7", "支队", "监管工作情况说明.docx"),
+    }
+    before = counts(app)
+    again = poll_once(app)
+    assert (again.mails, again.duplicates) == (0, 0)
+    assert counts(app) == before
+    # Nothing was marked read: the mailbox is shared with people using webmail.
+    assert all(b"\\Seen" not in flags for flags in dovecot.flags().values())
+
+
+def test_files_are_stored_by_content_with_raw_mail_kept(app, dovecot) -> None:
+    data = doc("同一份文件")
+    dovecot.append(submission("指标12", [("a.pdf", data)]))
+    dovecot.append(submission("指标24", [("../../etc/passwd", data)]))
+    poll_once(app)
+    digest = hashlib.sha256(data).hexdigest()
+    stored = list((app.storage.root / "files").rglob(digest))
+    assert len(stored) == 1 and stored[0].read_bytes() == data
+    assert len(list((app.storage.root / "mail").rglob("*.eml"))) == 2
+    assert not (app.storage.root.parent / "etc").exists()
+    assert {f for _, _, f in assigned(app)} == {"a.pdf", "../../etc/passwd"}  # original name kept in the db
+
+
+def test_unknown_sender_auto_reply_and_empty_mail(app, dovecot) -> None:
+    dovecot.append(submission("指标12材料", [("x.pdf", doc("x"))], sender="stranger@qq.com"))
+    dovecot.append(auto_reply("指标12材料"))
+    dovecot.append(submission("请问指标12需要什么材料", [], sender="fgk@example.com"))
+    report = poll_once(app)
+    assert (report.mails, report.ignored) == (3, 1)
+    with app.sessions() as s:
+        kinds = dict(s.execute(select(Mail.from_addr, Mail.kind)).all())
+        reasons = sorted(s.scalars(select(ReviewItem.reason)))
+    assert kinds["stranger@qq.com"] == "submission"
+    assert reasons == ["no_material", "unknown_sender"]
+    assert assigned(app) == {("12", "", "x.pdf")}  # recorded, but counted for no section
+    with app.sessions() as s:
+        snap = snapshot_json(take_snapshot(s, app.catalogue))
+    item12 = next(i for i in snap["indicators"] if i["id"] == "12")
+    assert item12["state"] == "outstanding"
+    assert {r["reason"] for r in snap["review"]} == {"no_material", "unknown_sender"}
+    assert snap["ignored"] == [{"message_id": snap["ignored"][0]["message_id"], "kind": "auto_reply"}]
+
+
+def test_resent_file_same_content_is_one_submission_new_content_a_new_version(app, dovecot) -> None:
+    dovecot.append(submission("指标12", [("清理情况.docx", doc("v1"))]))
+    dovecot.append(submission("Re: 指标12", [("清理情况.docx", doc("v1"))]))
+    dovecot.append(submission("指标12 修改后", [("清理情况（修改稿）.docx", doc("v2"))]))
+    poll_once(app)
+    with app.sessions() as s:
+        rows = s.execute(
+            select(Assignment.version, Assignment.is_current)
+            .where(Assignment.indicator_id == "12")
+            .order_by(Assignment.id)
+        ).all()
+    assert [tuple(r) for r in rows] == [(1, False), (2, True)]
+
+
+def test_uidvalidity_change_rescans_without_duplicates(app, dovecot) -> None:
+    for n in (12, 24, 36):
+        dovecot.append(submission(f"指标{n}", [(f"{n}.pdf", doc(str(n)))]))
+    poll_once(app)
+    before = counts(app)
+    with app.sessions.begin() as s:
+        s.execute(update(MailboxCursor).values(uidvalidity=MailboxCursor.uidvalidity + 1))
+    report = poll_once(app)
+    assert (report.mails, report.duplicates) == (0, 3)
+    assert counts(app) == before
+
+
+def test_same_mail_in_inbox_and_junk_is_recorded_once(tmp_path: Path, db_url: str, dovecot) -> None:
+    dovecot.create_folder("垃圾邮件")
+    raw = submission("指标12", [("a.pdf", doc("a"))])
+    dovecot.append(raw)
+    dovecot.append(raw, folder="垃圾邮件")
+    dovecot.append(submission("指标24", [("b.pdf", doc("b"))]), folder="垃圾邮件")
+    deps = app_for(tmp_path, db_url, dovecot, extra_folders=["垃圾邮件"])
+    try:
+        report = poll_once(deps)
+        assert (report.mails, report.duplicates) == (2, 1)
+    finally:
+        deps.close()
+
+
+def test_unparseable_mail_is_kept_and_flagged_and_the_poll_goes_on(app, dovecot) -> None:
+    dovecot.append(b"\x00\x01\x02 not a mail at all \xff\xfe\r\n")
+    dovecot.append(submission("指标12", [("a.pdf", doc("a"))]))
+    report = poll_once(app)
+    assert report.mails == 2
+    with app.sessions() as s:
+        statuses = sorted(s.scalars(select(Mail.status)))
+        raw_paths = list(s.scalars(select(Mail.raw_path)))
+    # Either the parser salvages something (recorded) or it is kept as an error: never dropped.
+    assert len(statuses) == 2
+    for rel in raw_paths:
+        assert app.storage.resolve(rel).exists()
+
+
+def test_two_pollers_at_once_record_each_mail_once(tmp_path: Path, db_url: str, dovecot) -> None:
+    for n in range(1, 21):
+        dovecot.append(submission(f"指标{n}", [(f"{n}.pdf", doc(f"file {n}"))]))
+    a = app_for(tmp_path / "a", db_url, dovecot)
+    b = replace(a, storage=a.storage)  # same database and storage, separate pollers
+    errors: list[BaseException] = []
+
+    def run(deps) -> None:
+        try:
+            poll_once(deps)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(d,)) for d in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert errors == []
+        assert counts(a)["mail"] == 20
+        assert counts(a)["assignment"] == 20
+    finally:
+        a.close()
