@@ -6,7 +6,8 @@ three facts in ``docs/MAIL-FACTS.md``: mail-parser decodes ``gb2312``-labelled G
 surrogate escapes (``raw_items()``); and both parsers hold every payload in memory. Here every leaf
 payload larger than :data:`SPOOL_THRESHOLD` is moved to a file the moment the parser finishes it, then
 decoded to its final content-addressed file in chunks, so one big attachment is in memory once, briefly,
-in its encoded form only. Decoding of names and text is :mod:`bot.charsets`' job.
+in its encoded form only. For mails read from a file (big mails), :mod:`bot.bigparts` goes further and
+keeps long base64 runs out of the parser altogether. Decoding of names and text is :mod:`bot.charsets`' job.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import IO, Any
 
 from bs4 import BeautifulSoup
 
+from bot.bigparts import Diverter
 from bot.charsets import decode_body, decode_filename, decode_header_value
 from bot.imap_stream import writer_for
 from bot.mail import CloudLink, DecodedText, IncomingMail, Material, Skipped
@@ -56,6 +58,9 @@ _KEPT_HEADERS = frozenset(
         "authentication-results",
         "x-mailer",
         "user-agent",
+        "list-post",
+        "x-autoreply-from",
+        "x-mail-autoreply",
         "subject",
         "from",
         "sender",
@@ -83,6 +88,7 @@ class _Spool:
 
     workdir: Path
     temporaries: list[Path] = field(default_factory=list)
+    diverter: Diverter | None = None  # set when big base64 runs bypass the parser (files)
 
     def remove_temporaries(self) -> None:
         for path in self.temporaries:
@@ -103,6 +109,13 @@ class _SpoolingMessage(Message):
         self.spooled: Path | None = None
 
     def set_payload(self, payload: Any, charset: Any = None) -> None:
+        diverter = self.spool.diverter if self.spool is not None else None
+        if diverter is not None and charset is None and isinstance(payload, str):
+            reassembled = diverter.reassemble(payload)
+            if reassembled is not None and self.spool is not None:
+                self.spooled = reassembled
+                self.spool.temporaries.append(reassembled)
+                payload = ""
         if self.spool is not None and charset is None and isinstance(payload, str) and len(payload) > SPOOL_THRESHOLD:
             fd, name = tempfile.mkstemp(prefix=".encoded-", dir=self.spool.workdir)
             self.spooled = Path(name)
@@ -392,9 +405,9 @@ def _raw_header_all(message: Message, name: str) -> list[str]:
     return [str(value) for key, value in message.raw_items() if key.lower() == name]
 
 
-def _parse(chunks: Iterable[bytes], workdir: Path) -> IncomingMail:
+def _parse(chunks: Iterable[bytes], workdir: Path, *, divert: bool = False) -> IncomingMail:
     workdir.mkdir(parents=True, exist_ok=True)
-    spool = _Spool(workdir)
+    spool = _Spool(workdir, diverter=Diverter(workdir) if divert else None)
     digest = hashlib.sha256()
 
     def hashed() -> Iterator[bytes]:
@@ -403,12 +416,17 @@ def _parse(chunks: Iterable[bytes], workdir: Path) -> IncomingMail:
             yield chunk
 
     try:
-        root = _feed(hashed(), spool)
+        stream = hashed()
+        if spool.diverter is not None:
+            stream = spool.diverter.filter(stream)
+        root = _feed(stream, spool)
         return _build(root, digest.hexdigest(), spool)
     finally:
         # Encoded temporaries of parts that were not decoded (skipped, or an exception half-way)
         # must not stay beside the decoded payloads.
         spool.remove_temporaries()
+        if spool.diverter is not None:
+            spool.diverter.cleanup()
 
 
 def parse_message(raw: bytes, workdir: Path) -> IncomingMail:
@@ -434,4 +452,5 @@ def parse_message_file(eml_path: Path, workdir: Path) -> IncomingMail:
             while chunk := source.read(_FEED_CHUNK):
                 yield chunk
 
-    return _parse(chunks(), workdir)
+    # Big mails come here: long base64 runs bypass the feed parser (bot.bigparts).
+    return _parse(chunks(), workdir, divert=True)

@@ -1,0 +1,110 @@
+"""Keep big base64 bodies out of the parser: a line filter between a spooled .eml and the feed parser.
+
+The stdlib feed parser collects a part's body as a list of lines and joins them before handing the
+part its payload, so a 40 MB base64 body costs well over twice its size in memory however quickly it
+is written to disk afterwards. This filter reads the mail line by line; a run of lines made only of
+base64 characters longer than :data:`RUN_THRESHOLD` bytes is written, byte for byte as sent, to a file
+and replaced by one marker line. When the parser sets a payload that contains a marker, the part's
+encoded body is reassembled on disk from the text around the marker and the diverted run.
+
+Diverting is safe for any part: base64 lines contain neither ``:`` (so they are never headers) nor
+``-`` (so they are never MIME boundaries), and the diverted bytes are the original encoded bytes, so a
+part of any transfer encoding decodes exactly as it would have without the filter.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+RUN_THRESHOLD = 256 * 1024  # smaller runs are fed to the parser as they are
+_B64_LINE = re.compile(rb"[A-Za-z0-9+/=]+\r?\n")
+_COPY_CHUNK = 1 << 20
+
+
+class Diverter:
+    """Divert long base64 runs of one mail to files in ``workdir``; see the module docstring."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.nonce = secrets.token_hex(8).upper()
+        self.runs: dict[str, Path] = {}
+        self.marker_re = re.compile(r"INTAKERUN" + self.nonce + r"N(\d+)X\r?\n?")
+
+    def filter(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """The mail's bytes with long base64 runs replaced by marker lines."""
+        pending: list[bytes] = []  # a base64 run not yet known to be long
+        pending_size = 0
+        out: tuple[int, Path] | None = None  # (fd, path) of the run being diverted
+        fd = -1
+        for line in _lines(chunks):
+            if _B64_LINE.fullmatch(line):
+                if fd >= 0:
+                    os.write(fd, line)
+                    continue
+                pending.append(line)
+                pending_size += len(line)
+                if pending_size > RUN_THRESHOLD:
+                    fd, name = tempfile.mkstemp(prefix=".run-", dir=self.workdir)
+                    out = (fd, Path(name))
+                    os.write(fd, b"".join(pending))
+                    pending, pending_size = [], 0
+                continue
+            if fd >= 0 and out is not None:
+                yield self._close_run(fd, out[1])
+                fd, out = -1, None
+            if pending:
+                yield b"".join(pending)
+                pending, pending_size = [], 0
+            yield line
+        if fd >= 0 and out is not None:
+            yield self._close_run(fd, out[1])
+        if pending:
+            yield b"".join(pending)
+
+    def _close_run(self, fd: int, path: Path) -> bytes:
+        os.close(fd)
+        key = str(len(self.runs))
+        self.runs[key] = path
+        return f"INTAKERUN{self.nonce}N{key}X\r\n".encode("ascii")
+
+    def reassemble(self, payload: str) -> Path | None:
+        """If ``payload`` holds markers, write the part's full encoded body to a file and return it."""
+        if "INTAKERUN" + self.nonce not in payload:
+            return None
+        fd, name = tempfile.mkstemp(prefix=".encoded-", dir=self.workdir)
+        with os.fdopen(fd, "wb") as dest:
+            position = 0
+            for m in self.marker_re.finditer(payload):
+                dest.write(payload[position : m.start()].encode("ascii", "surrogateescape"))
+                run = self.runs.pop(m.group(1))
+                with run.open("rb") as source:
+                    while chunk := source.read(_COPY_CHUNK):
+                        dest.write(chunk)
+                run.unlink(missing_ok=True)
+                position = m.end()
+            dest.write(payload[position:].encode("ascii", "surrogateescape"))
+        return Path(name)
+
+    def cleanup(self) -> None:
+        for path in self.runs.values():
+            path.unlink(missing_ok=True)
+        self.runs.clear()
+
+
+def _lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Split a byte stream into lines, keeping their endings (the last may have none)."""
+    rest = b""
+    for chunk in chunks:
+        data = rest + chunk
+        start = 0
+        while (end := data.find(b"\n", start)) >= 0:
+            yield data[start : end + 1]
+            start = end + 1
+        rest = data[start:]
+    if rest:
+        yield rest
