@@ -29,6 +29,7 @@ from bot.app import Deps
 from bot.imap import MailboxClient
 from bot.mail import IncomingMail
 from bot.parse import ParseError, parse_message, parse_message_file
+from bot.receipts import enqueue_receipt
 from bot.record import Source, add_mail, add_unparseable, dedupe_key, record_submission
 from db.models import Attachment, Mail
 from db.queries import get_cursor, mail_by_dedupe_key, save_cursor
@@ -257,6 +258,7 @@ def _record(deps: Deps, mail: IncomingMail, raw: bytes | Path, raw_sha: str, sou
             kind=kind.value, status="recorded",
         )  # fmt: skip
         rec = record_submission(s, row, mail, decision, stored, deps.catalogue)
+        enqueue_receipt(s, deps, row, mail, kind)  # commits with the mail, or not at all
         _save(s, source)
         return Outcome(
             "recorded", row.id, kind.value, files=rec.files, assignments=len(rec.assignments), reviews=rec.reviews
