@@ -99,6 +99,7 @@ class CoordinatorConfig:
     name: str
     emails: tuple[str, ...]
     digest_at: time
+    require_auth_pass: bool = True  # refuse mailed commands whose From fails DKIM/SPF/DMARC at our server
 
 
 @dataclass(frozen=True)
@@ -303,11 +304,14 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     assert files is not None
     storage = StorageConfig(database, files)
 
-    co = _Reader(path, _table(path, data, "coordinator"), "coordinator", {"name", "emails", "digest_at"})
+    co = _Reader(
+        path, _table(path, data, "coordinator"), "coordinator", {"name", "emails", "digest_at", "require_auth_pass"}
+    )
     coordinator = CoordinatorConfig(
         name=co.get("name", str),
         emails=_list_of(co, "emails", lambda v: co.email("emails", v)),
         digest_at=co.clock("digest_at", "17:30"),
+        require_auth_pass=co.get("require_auth_pass", bool, True),
     )
     if not coordinator.emails:
         raise co.err("emails", "至少需要一个协调人邮箱")
