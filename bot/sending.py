@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 _warned_unconfigured = False
 
+PACE_SECONDS = DEFAULT_PACE_SECONDS
+"""Pause between two mails of one batch (163 throttles fast senders); read at each flush."""
+
 
 def smtp_settings(smtp: SmtpConfig) -> SmtpSettings:
     """Settings for one connection. Reads the 授权码 now (a missing secret raises ``ConfigError``)."""
@@ -66,8 +69,8 @@ def flush_outbox(
     deps: Deps,
     *,
     now: datetime | None = None,
-    pace_seconds: float = DEFAULT_PACE_SECONDS,
-    sleep: Callable[[float], None] = time.sleep,
+    pace_seconds: float | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> FlushReport | None:
     """Send what is due in the outbox over one connection; None when ``[smtp]`` is not configured.
 
@@ -82,7 +85,13 @@ def flush_outbox(
     def connect() -> SmtpSender:
         return SmtpSender(smtp_settings(smtp))
 
-    report = flush(deps.sessions, connect, now=when, pace_seconds=pace_seconds, sleep=sleep)
+    report = flush(
+        deps.sessions,
+        connect,
+        now=when,
+        pace_seconds=PACE_SECONDS if pace_seconds is None else pace_seconds,
+        sleep=sleep or time.sleep,
+    )
     if report.attempted or report.error:
         log.info(
             "outbox: sent %d, retry later %d, failed %d, left %d%s",

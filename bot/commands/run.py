@@ -1,0 +1,35 @@
+"""``intake run``: the daemon (poll, send, remind, digest on a timetable) until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.commands._common import add_config_option, err, open_app
+from bot.config import ConfigError
+from bot.scheduler import run_forever
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser("run", help="常驻运行：定时收取邮件、发送回执、催报提醒和每日汇总")
+    add_config_option(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    deps = open_app(args)
+    if deps is None:
+        return 1
+    try:
+        # Fail at start-up, not at the first job, when a secret is missing.
+        deps.config.mailbox.password.reveal()
+        if deps.config.smtp is not None:
+            deps.config.smtp.password.reveal()
+        else:
+            err("注意：配置中没有 [smtp] 段，回执、提醒和汇总不会发送。")
+        run_forever(deps)
+    except ConfigError as exc:
+        err(str(exc))
+        return 1
+    finally:
+        deps.close()
+    return 0

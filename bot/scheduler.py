@@ -1,0 +1,199 @@
+"""``intake run``: the daemon. APScheduler 3 calls four plain job functions on a timetable.
+
+The job functions take ``deps`` and read the time from ``deps.clock``, so tests call them directly
+with an injected clock; the scheduler only decides *when* to call them. Correctness never depends on
+the scheduler's memory: every mail a job produces has an outbox key ("reminder:<section>:<slot>",
+"digest:<day>"), so a job run twice, late or after a restart does the right thing. That is why the
+in-memory job store is enough and why the reminder and digest jobs also run once at start-up (the
+catch-up after downtime).
+
+Timetable (job ids are fixed, ``replace_existing=True``; ``coalesce=True`` and
+``max_instances=1`` everywhere; one worker thread, so jobs never race each other on SQLite):
+
+========== ================================== ==================
+job id     when                               misfire grace
+========== ================================== ==================
+poll       every ``poll_minutes``, and at start 15 minutes
+flush      every minute (retries of the outbox) 5 minutes
+reminders  daily at ``[reminders] at``, and at start 6 hours
+digest     daily at ``[coordinator] digest_at``, and at start 6 hours
+========== ================================== ==================
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import datetime
+from types import FrameType
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.app import Deps
+from bot.digest import send_digest
+from bot.imap_errors import ImapError
+from bot.poll import poll_once
+from bot.reminders import send_reminders
+from bot.sending import flush_outbox
+
+log = logging.getLogger(__name__)
+
+POLL_GRACE_SECONDS = 15 * 60
+FLUSH_GRACE_SECONDS = 5 * 60
+DAILY_GRACE_SECONDS = 6 * 60 * 60
+
+
+# -- the jobs -----------------------------------------------------------------------------------
+
+
+def run_poll_job(deps: Deps) -> None:
+    """Poll every folder, then send what the poll queued (receipts). Never raises."""
+    try:
+        report = poll_once(deps)
+    except ImapError as exc:
+        log.error("poll failed (the next poll resumes where this one stopped): %s", exc)
+    except Exception:
+        log.exception("poll failed")
+    else:
+        log.info(
+            "poll: %d new mails (%d duplicates), %d files, %d review items, %d ignored, %d errors",
+            report.mails,
+            report.duplicates,
+            report.files,
+            report.reviews,
+            report.ignored,
+            report.errors,
+        )
+    run_flush_job(deps)
+
+
+def run_flush_job(deps: Deps) -> None:
+    """Send what is due in the outbox (new mail and retries). Never raises."""
+    try:
+        flush_outbox(deps)
+    except Exception:
+        log.exception("outbox flush failed")
+
+
+def run_reminder_job(deps: Deps) -> None:
+    """Queue and send the reminders due now, if any. Never raises."""
+    try:
+        run = send_reminders(deps, deps.clock())
+    except Exception:
+        log.exception("reminders failed")
+        return
+    if run.queued:
+        log.info("reminders: %d queued (%s)", len(run.queued), ", ".join(r.section for r in run.queued))
+
+
+def run_digest_job(deps: Deps) -> None:
+    """Queue and send today's digest once its time has come. Never raises."""
+    try:
+        run = send_digest(deps, deps.clock())
+    except Exception:
+        log.exception("digest failed")
+        return
+    if run.queued:
+        log.info("digest for %s queued", run.slot)
+
+
+# -- the timetable ------------------------------------------------------------------------------
+
+
+def configure(scheduler: BaseScheduler, deps: Deps, *, start_now: datetime | None = None) -> None:
+    """Add intake's jobs to ``scheduler`` (which must use the campaign time zone).
+
+    ``start_now`` is when the start-up runs happen (default: the clock), for poll, reminders and digest.
+    """
+    cfg = deps.config
+    tz = cfg.campaign.tz
+    first = (start_now or deps.clock()).astimezone(tz)
+    common = {"replace_existing": True, "coalesce": True, "max_instances": 1}
+    scheduler.add_job(
+        run_poll_job,
+        IntervalTrigger(minutes=cfg.mailbox.poll_minutes, timezone=tz),
+        args=(deps,),
+        id="poll",
+        name="收取邮件",
+        misfire_grace_time=POLL_GRACE_SECONDS,
+        next_run_time=first,
+        **common,
+    )
+    scheduler.add_job(
+        run_flush_job,
+        IntervalTrigger(minutes=1, timezone=tz),
+        args=(deps,),
+        id="flush",
+        name="发送发件队列",
+        misfire_grace_time=FLUSH_GRACE_SECONDS,
+        **common,
+    )
+    at = cfg.reminders.at
+    scheduler.add_job(
+        run_reminder_job,
+        CronTrigger(hour=at.hour, minute=at.minute, timezone=tz),
+        args=(deps,),
+        id="reminders",
+        name="催报提醒",
+        misfire_grace_time=DAILY_GRACE_SECONDS,
+        next_run_time=first,
+        **common,
+    )
+    digest_at = cfg.coordinator.digest_at
+    scheduler.add_job(
+        run_digest_job,
+        CronTrigger(hour=digest_at.hour, minute=digest_at.minute, timezone=tz),
+        args=(deps,),
+        id="digest",
+        name="进度汇总",
+        misfire_grace_time=DAILY_GRACE_SECONDS,
+        next_run_time=first,
+        **common,
+    )
+
+
+def build_scheduler(deps: Deps) -> BlockingScheduler:
+    """A blocking scheduler in the campaign's time zone with intake's jobs and the in-memory store."""
+    scheduler = BlockingScheduler(
+        timezone=deps.config.campaign.tz,
+        executors={"default": ThreadPoolExecutor(max_workers=1)},
+    )
+    configure(scheduler, deps)
+    return scheduler
+
+
+def install_signal_handlers(scheduler: BaseScheduler) -> None:
+    """SIGTERM (systemd stop) and SIGINT (Ctrl-C) stop the scheduler; a running job finishes first
+    (each mail is its own transaction, so even an interrupted poll loses nothing)."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        log.info("received %s: stopping after the running job", signal.Signals(signum).name)
+        if scheduler.running:
+            # Waits for the running job in the worker thread; the main loop then returns.
+            scheduler.shutdown(wait=True)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+
+
+def run_forever(deps: Deps) -> None:
+    """Start the daemon; returns after SIGTERM/SIGINT once the running job has finished."""
+    scheduler = build_scheduler(deps)
+    install_signal_handlers(scheduler)
+    cfg = deps.config
+    log.info(
+        "intake run: polling %s every %d min, reminders at %s, digest at %s (%s)",
+        ", ".join(cfg.mailbox.folders),
+        cfg.mailbox.poll_minutes,
+        cfg.reminders.at.strftime("%H:%M"),
+        cfg.coordinator.digest_at.strftime("%H:%M"),
+        cfg.campaign.timezone,
+    )
+    scheduler.start()
+    log.info("intake run: stopped")
