@@ -10,14 +10,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from bot.app import Deps
 from bot.commands._common import add_config_option, err, open_app
+from bot.commands.remind import print_flush
 from bot.config import ConfigError
 from bot.imap_errors import ImapAuthError, ImapError, ImapUnsafeLoginError
 from bot.poll import PollReport, poll_once
+from bot.sending import flush_outbox
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("poll", help="读取一次邮箱，记录新到的材料")
     add_config_option(p)
+    p.add_argument("--no-send", action="store_true", help="只收取和登记，回执留在发件队列中暂不发送")
     p.set_defaults(func=run)
 
 
@@ -27,6 +30,10 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         report = _poll(deps)
+        print(summary(report))
+        if not args.no_send:
+            # Receipts the poll queued go out at once.
+            return 0 if print_flush(flush_outbox(deps), deps.config.smtp) else 1
     except ConfigError as exc:
         err(str(exc))
         return 1
@@ -44,7 +51,6 @@ def run(args: argparse.Namespace) -> int:
         return 1
     finally:
         deps.close()
-    print(summary(report))
     return 0
 
 
