@@ -1,0 +1,146 @@
+"""Check the files of one recorded submission: 情况说明 length and classification marks in the text.
+
+Runs inside the transaction that records the mail (``bot.poll``), after ``record_submission``; the
+files are already in the store. What it finds becomes ``problem`` rows (shown in the receipt and the
+digest) and, for possibly classified content, a review item for the coordinator:
+
+- ``over_word_limit``: a file taken for an indicator's 情况说明 (``rules.wordcount.statement_limit``)
+  has more 字 than the indicator's ``word_limit`` (500; 1000 for item 52), counted as WPS/Word do;
+- ``word_count_unknown``: such a file whose text cannot be read (.doc/.wps, scanned PDF, damaged):
+  said plainly rather than guessed;
+- ``possibly_classified``: 涉密/秘密/机密/绝密 in the document's first lines (its title and marking).
+  Marks in the subject or a file name were already flagged by the rules. Either way the file is kept
+  out of the export and the coordinator gets a review item reminding of rule 4.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.storage import Storage
+from bot.textextract import Extracted, extract_text
+from db.models import Assignment, Attachment, Mail, Problem, ReviewItem
+from rules.catalogue import Catalogue
+from rules.match_refs import classification_marks
+from rules.wordcount import TEXT_EXTENSIONS, count_words, extension, statement_limit
+
+log = logging.getLogger(__name__)
+
+OVER_WORD_LIMIT = "over_word_limit"
+WORD_COUNT_UNKNOWN = "word_count_unknown"
+POSSIBLY_CLASSIFIED = "possibly_classified"
+
+
+@dataclass
+class Validation:
+    """What validating one mail found (for logs and tests)."""
+
+    counts: dict[int, int] = field(default_factory=dict)  # attachment id -> 字数 (statements only)
+    problems: list[str] = field(default_factory=list)  # problem codes added
+
+
+def validate_mail(s: Session, mail: Mail, storage: Storage, catalogue: Catalogue) -> Validation:
+    """Validate every file of ``mail`` and write what is wrong; idempotent per (file, code)."""
+    result = Validation()
+    texts: dict[str, Extracted] = {}
+    attachments = list(s.scalars(select(Attachment).where(Attachment.mail_id == mail.id).order_by(Attachment.id)))
+    existing = {(p.attachment_id, p.code) for p in s.scalars(select(Problem).where(Problem.mail_id == mail.id))}
+
+    def add(att: Attachment | None, code: str, detail: str) -> None:
+        key = (att.id if att else None, code)
+        if key in existing:
+            return
+        existing.add(key)
+        s.add(Problem(mail_id=mail.id, attachment_id=att.id if att else None, code=code, detail=detail))
+        result.problems.append(code)
+
+    def text_of(att: Attachment) -> Extracted:
+        if att.sha256 not in texts:
+            try:
+                path = storage.resolve(att.stored_file.path)
+            except ValueError as exc:
+                texts[att.sha256] = Extracted(None, f"文件不在存储中：{exc}")
+            else:
+                texts[att.sha256] = extract_text(path, att.filename)
+        return texts[att.sha256]
+
+    for att in attachments:
+        if extension(att.filename) not in TEXT_EXTENSIONS:
+            continue
+        extracted = text_of(att)
+        marks = classification_marks(extracted.head()) if extracted.ok else ()
+        if marks:
+            add(
+                att,
+                POSSIBLY_CLASSIFIED,
+                f"附件《{att.filename}》的标题或开头含“{'、'.join(marks)}”字样，可能为涉密材料；"
+                "涉密材料不得通过邮件报送，应在实地核验时提供",
+            )
+        assignments = s.scalars(select(Assignment).where(Assignment.attachment_id == att.id, Assignment.is_current))
+        for a in assignments:
+            indicator = catalogue.get(a.indicator_id)
+            limit = statement_limit(att.filename, indicator) if indicator is not None else None
+            if limit is None:
+                continue
+            if not extracted.ok:
+                add(
+                    att,
+                    WORD_COUNT_UNKNOWN,
+                    f"附件《{att.filename}》（指标{a.indicator_id}情况说明）无法自动统计字数：{extracted.reason}；"
+                    f"请自行确认不超过{limit}字。",
+                )
+                continue
+            words = count_words(extracted.text or "")
+            result.counts[att.id] = words
+            if words > limit:
+                add(
+                    att,
+                    OVER_WORD_LIMIT,
+                    f"附件《{att.filename}》（指标{a.indicator_id}情况说明）约{words}字，"
+                    f"超过{limit}字的篇幅要求，请精简后重新报送。",
+                )
+
+    if any(code == POSSIBLY_CLASSIFIED for _, code in existing):
+        _tell_coordinator(s, mail)
+    return result
+
+
+def _tell_coordinator(s: Session, mail: Mail) -> None:
+    """One review item per mail: the coordinator decides whether the material may be used at all."""
+    found = s.scalar(
+        select(ReviewItem.id).where(ReviewItem.mail_id == mail.id, ReviewItem.reason == POSSIBLY_CLASSIFIED)
+    )
+    if found is not None:
+        return
+    s.add(
+        ReviewItem(
+            mail_id=mail.id,
+            reason=POSSIBLY_CLASSIFIED,
+            detail=(
+                f"{mail.from_addr} 的邮件“{mail.subject}”可能含涉密材料（报送规则第4条：涉密的材料不上传，"
+                "在实地核验时提供）。相关文件不会导出；请核实并提醒报送人。"
+            ),
+            candidates=[],
+        )
+    )
+
+
+def classified_attachment_ids(s: Session) -> set[int]:
+    """Files that must stay out of the export: flagged themselves, or sent in a mail whose subject
+    was flagged (the whole mail is suspect then)."""
+    flagged: set[int] = set()
+    mails_flagged: set[int] = set()
+    for att_id, mail_id in s.execute(
+        select(Problem.attachment_id, Problem.mail_id).where(Problem.code == POSSIBLY_CLASSIFIED)
+    ):
+        if att_id is None:
+            mails_flagged.add(mail_id)
+        else:
+            flagged.add(att_id)
+    if mails_flagged:
+        flagged |= set(s.scalars(select(Attachment.id).where(Attachment.mail_id.in_(mails_flagged))))
+    return flagged
