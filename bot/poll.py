@@ -28,9 +28,11 @@ from sqlalchemy.orm import Session
 from bot.app import Deps
 from bot.imap import MailboxClient
 from bot.mail import IncomingMail
+from bot.mailcommands import handle_command_mail, note_refused, route
 from bot.parse import ParseError, parse_message, parse_message_file
 from bot.receipts import enqueue_receipt
 from bot.record import Source, add_mail, add_unparseable, dedupe_key, record_submission
+from bot.validate import validate_mail
 from db.models import Attachment, Mail
 from db.queries import get_cursor, mail_by_dedupe_key, save_cursor
 from rules.mailkind import MailKind, classify
@@ -250,6 +252,18 @@ def _record(deps: Deps, mail: IncomingMail, raw: bytes | Path, raw_sha: str, sou
             _save(s, source)
             return Outcome("ignored", row.id, kind.value)
 
+    commands = route(deps, mail, kind)
+    if commands.obey:
+        # The coordinator's command mail: executed and answered, never recorded as a submission.
+        def record_command(s: Session) -> Mail:
+            return add_mail(
+                s, mail, key=key, raw_sha256=raw_sha, raw_path=raw_path, source=source, section=section,
+                kind="command", status="recorded",
+            )  # fmt: skip
+
+        mail_id = handle_command_mail(deps, mail, commands.commands, record_command, lambda s: _save(s, source))
+        return Outcome("recorded", mail_id, "command")
+
     decision = evaluate(mail.subject.text, [m.filename.text for m in mail.materials], deps.catalogue, mail.body_text)
     stored = [(m, deps.storage.store_file(m.path, m.sha256)) for m in mail.materials]
     with deps.sessions.begin() as s:
@@ -258,6 +272,8 @@ def _record(deps: Deps, mail: IncomingMail, raw: bytes | Path, raw_sha: str, sou
             kind=kind.value, status="recorded",
         )  # fmt: skip
         rec = record_submission(s, row, mail, decision, stored, deps.catalogue)
+        validate_mail(s, row, deps.storage, deps.catalogue)  # before the receipt, which shows its findings
+        note_refused(s, deps, row, mail, commands)
         enqueue_receipt(s, deps, row, mail, kind)  # commits with the mail, or not at all
         _save(s, source)
         return Outcome(
