@@ -405,20 +405,23 @@ def _raw_header_all(message: Message, name: str) -> list[str]:
     return [str(value) for key, value in message.raw_items() if key.lower() == name]
 
 
-def _parse(chunks: Iterable[bytes], workdir: Path, *, divert: bool = False) -> IncomingMail:
+def _parse(chunks: Iterable[bytes] | bytes, workdir: Path) -> IncomingMail:
     workdir.mkdir(parents=True, exist_ok=True)
-    spool = _Spool(workdir, diverter=Diverter(workdir) if divert else None)
+    diverter = Diverter(workdir)
+    spool = _Spool(workdir, diverter=diverter)
     digest = hashlib.sha256()
 
-    def hashed() -> Iterator[bytes]:
-        for chunk in chunks:
+    def hashed(source: Iterable[bytes]) -> Iterator[bytes]:
+        for chunk in source:
             digest.update(chunk)
             yield chunk
 
     try:
-        stream = hashed()
-        if spool.diverter is not None:
-            stream = spool.diverter.filter(stream)
+        if isinstance(chunks, bytes):
+            digest.update(chunks)
+            stream = diverter.filter_bytes(chunks)
+        else:
+            stream = diverter.filter(hashed(chunks))
         root = _feed(stream, spool)
         return _build(root, digest.hexdigest(), spool)
     finally:
@@ -426,7 +429,7 @@ def _parse(chunks: Iterable[bytes], workdir: Path, *, divert: bool = False) -> I
         # must not stay beside the decoded payloads.
         spool.remove_temporaries()
         if spool.diverter is not None:
-            spool.diverter.cleanup()
+            spool.diverter.cleanup()  # runs of parts that were never set (broken structure)
 
 
 def parse_message(raw: bytes, workdir: Path) -> IncomingMail:
@@ -437,8 +440,7 @@ def parse_message(raw: bytes, workdir: Path) -> IncomingMail:
     """
     if not raw.strip():
         raise ParseError("empty mail")
-    view = memoryview(raw)
-    return _parse((bytes(view[i : i + _FEED_CHUNK]) for i in range(0, len(raw), _FEED_CHUNK)), workdir)
+    return _parse(raw, workdir)
 
 
 def parse_message_file(eml_path: Path, workdir: Path) -> IncomingMail:
@@ -452,5 +454,5 @@ def parse_message_file(eml_path: Path, workdir: Path) -> IncomingMail:
             while chunk := source.read(_FEED_CHUNK):
                 yield chunk
 
-    # Big mails come here: long base64 runs bypass the feed parser (bot.bigparts).
-    return _parse(chunks(), workdir, divert=True)
+    # Long base64 runs bypass the feed parser (bot.bigparts), here read line by line from the file.
+    return _parse(chunks(), workdir)
