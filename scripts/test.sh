@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# The test command the README gives. Run from the repository root inside the venv.
+# The README's second command: install everything the tests need, then run the whole suite.
+# Servers (Dovecot, PostgreSQL, Chromium) are required: a missing one fails its tests, never skips.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec python -m pytest -q "$@"
+bash scripts/setup.sh --test
+export INTAKE_REQUIRE_SERVERS=1
+exec .venv/bin/python -m pytest -q "$@"
