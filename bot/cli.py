@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 # Order here is the order of ``intake --help``.
-COMMANDS = ("catalog", "match", "poll", "status", "review", "remind", "digest", "send", "run", "db")
+COMMANDS = ("demo", "init", "doctor", "catalog", "match", "poll", "status", "review", "remind", "digest", "send", "run", "db")
 
 
 def build_parser() -> argparse.ArgumentParser:
