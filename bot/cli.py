@@ -9,7 +9,11 @@ import sys
 from collections.abc import Sequence
 
 # Order here is the order of ``intake --help``.
-COMMANDS = ("demo", "init", "doctor", "catalog", "match", "poll", "status", "review", "remind", "digest", "send", "run", "db")
+# Modules, not command names: ``coordinator`` registers ``return``/``accept``/``declare``.
+COMMANDS = (
+    "demo", "init", "doctor",
+    "catalog", "match", "poll", "status", "review", "coordinator", "export", "remind", "digest", "send", "run", "db",
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
