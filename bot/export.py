@@ -1,0 +1,275 @@
+"""``intake export DIR``: the set of materials the evaluators receive, built from the database.
+
+Layout (checklist order; every component through ``bot.storage.safe_name``)::
+
+    DIR/01-一、政府职能依法全面履行/01-行政审批制度改革全面推行/01-非行政许可审批事项全部取消/服务科-原文件名.docx
+    DIR/汇总表.xlsx       the seed table plus status, files, dates, declarations, problems, period
+    DIR/manifest.json     {"files": [...], "declarations": [...], "missing": [...]}
+
+Numeric prefixes keep folders in checklist order in Explorer and WPS. Only current files are
+exported: never superseded or returned versions (``is_current`` false), files flagged as possibly
+classified (rule 4: shown on site, never mailed on), ignored mail, or files of unknown senders
+(section ""). Same names in one folder get -2, -3 (compared case-insensitively, as Windows does).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.app import Deps
+from bot.export_xlsx import SummaryRow, write_summary
+from bot.messages import short_requirement
+from bot.render import cn_date
+from bot.status import take_snapshot
+from bot.storage import safe_name
+from bot.validate import classified_attachment_ids
+from db.models import Assignment, Problem
+from db.queries import current_assignments
+from rules.catalogue import Indicator
+from rules.progress import STATE_LABELS, IndicatorProgress, State
+
+SUMMARY_NAME = "汇总表.xlsx"
+MANIFEST_NAME = "manifest.json"
+SHORT_TITLE_CHARS = 20
+COMPONENT_BYTES = 120  # each path component; deep trees must stay under Windows' 260-character paths
+
+
+class ExportError(ValueError):
+    """The export cannot be written; ``str()`` says why, in Chinese."""
+
+
+@dataclass(frozen=True)
+class ExportedFile:
+    indicator: str
+    section: str
+    filename: str  # as it arrived
+    sha256: str
+    path: str  # relative to the export root, with "/"
+    message_id: str | None
+    received_at: datetime
+
+
+@dataclass
+class ExportReport:
+    root: Path
+    files: list[ExportedFile] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)
+    withheld_classified: int = 0
+    zip_path: Path | None = None
+
+
+def item_folder(indicator: Indicator, level1_index: int) -> PurePosixPath:
+    """``01-一级指标/01-二级指标/序号-短标题`` for one indicator."""
+    number = f"{int(indicator.id):02d}" if indicator.id.isdigit() else indicator.id
+    short = short_requirement(indicator.text, SHORT_TITLE_CHARS).rstrip("…")
+    return PurePosixPath(
+        safe_name(f"{level1_index:02d}-{indicator.level1}", COMPONENT_BYTES),
+        safe_name(f"{indicator.level2_no:02d}-{indicator.level2}", COMPONENT_BYTES),
+        safe_name(f"{number}-{short}", COMPONENT_BYTES),
+    )
+
+
+def _unique(folder: PurePosixPath, name: str, taken: set[str]) -> PurePosixPath:
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem:
+        stem, dot, ext = name, "", ""
+    candidate, n = name, 1
+    while str(folder / candidate).casefold() in taken:
+        n += 1
+        candidate = f"{stem}-{n}{dot}{ext}"
+    taken.add(str(folder / candidate).casefold())
+    return folder / candidate
+
+
+def export(deps: Deps, target: Path, *, make_zip: bool = False) -> ExportReport:
+    """Write the export into ``target`` (created; must be empty if it exists)."""
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise ExportError(f"目标目录 {target} 已存在且不为空，请指定一个新的或空的目录")
+    target.mkdir(parents=True, exist_ok=True)
+    report = ExportReport(target)
+    tz = deps.config.campaign.tz
+    with deps.sessions() as s:
+        snap = take_snapshot(s, deps.catalogue)
+        withheld = classified_attachment_ids(s)
+        by_indicator: dict[str, list[Assignment]] = defaultdict(list)
+        for a in current_assignments(s):
+            if not a.section or a.attachment.mail.status != "recorded":
+                continue
+            if a.attachment_id in withheld:
+                report.withheld_classified += 1
+                continue
+            by_indicator[a.indicator_id].append(a)
+        problems = _problems(s, [a for rows in by_indicator.values() for a in rows], withheld)
+        withheld_names = _withheld_names(s, withheld)
+
+        level1_order: dict[str, int] = {}
+        taken: set[str] = set()
+        rows: list[SummaryRow] = []
+        declared = {(d.indicator_id, d.section): d for d in snap.declarations}
+        for item in snap.items:
+            ind = item.indicator
+            index = level1_order.setdefault(ind.level1, len(level1_order) + 1)
+            folder = item_folder(ind, index)
+            exported: list[ExportedFile] = []
+            for a in sorted(
+                by_indicator.get(ind.id, []),
+                key=lambda a: (ind.sections.index(a.section) if a.section in ind.sections else 99, a.id),
+            ):
+                att = a.attachment
+                rel = _unique(folder, safe_name(f"{a.section}-{att.filename}", COMPONENT_BYTES), taken)
+                dest = target / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                with deps.storage.open(att.stored_file.path) as src, dest.open("wb") as out:
+                    shutil.copyfileobj(src, out, 1 << 20)
+                exported.append(
+                    ExportedFile(ind.id, a.section, att.filename, att.sha256, str(rel), att.mail.message_id,
+                                 att.mail.received_at)
+                )  # fmt: skip
+            report.files.extend(exported)
+            report.missing.extend((ind.id, o.section) for o in item.owners if o.state is State.OUTSTANDING)
+            rows.append(
+                _summary_row(
+                    item, folder, exported, declared, problems.get(ind.id, []), withheld_names.get(ind.id, []),
+                    _default_period(deps), tz,
+                )
+            )  # fmt: skip
+        manifest = _manifest(report, snap.declarations)
+
+    write_summary(target / SUMMARY_NAME, rows, deps.catalogue.campaign.title)
+    (target / MANIFEST_NAME).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    if make_zip:
+        report.zip_path = _zip(target)
+    return report
+
+
+def _problems(s: Session, assignments: list[Assignment], withheld: set[int]) -> dict[str, list[str]]:
+    """Problem details per indicator, for the files exported under it."""
+    by_attachment: dict[int, list[str]] = defaultdict(list)
+    ids = {a.attachment_id for a in assignments}
+    if ids:
+        for p in s.scalars(select(Problem).where(Problem.attachment_id.in_(ids)).order_by(Problem.id)):
+            if p.attachment_id is not None:
+                by_attachment[p.attachment_id].append(p.detail)
+    out: dict[str, list[str]] = defaultdict(list)
+    for a in assignments:
+        for detail in by_attachment.get(a.attachment_id, []):
+            if detail not in out[a.indicator_id]:
+                out[a.indicator_id].append(detail)
+    return out
+
+
+def _withheld_names(s: Session, withheld: set[int]) -> dict[str, list[str]]:
+    if not withheld:
+        return {}
+    out: dict[str, list[str]] = defaultdict(list)
+    rows = s.scalars(select(Assignment).where(Assignment.attachment_id.in_(withheld), Assignment.is_current.is_(True)))
+    for a in rows:
+        if a.section:
+            out[a.indicator_id].append(f"{a.section}-{a.attachment.filename}")
+    return out
+
+
+def _default_period(deps: Deps) -> str:
+    """The campaign's period for items without their own (rule 1 of the table's preamble)."""
+    c = deps.catalogue.campaign
+    start, end = date.fromisoformat(c.default_period_start), date.fromisoformat(c.default_period_end)
+    return f"{cn_date(start)}至{cn_date(end)}（未明确时间的指标）"
+
+
+def _owners(ind: Indicator) -> str:
+    return "\n".join(f"{o.section}：{'、'.join(o.persons)}" if o.persons else o.section for o in ind.owners)
+
+
+def _summary_row(
+    item: IndicatorProgress,
+    folder: PurePosixPath,
+    exported: list[ExportedFile],
+    declared: dict[tuple[str, str], Any],
+    problems: list[str],
+    withheld: list[str],
+    default_period: str,
+    tz: Any,
+) -> SummaryRow:
+    ind = item.indicator
+    if len(item.owners) > 1:
+        status = "\n".join(f"{o.section}：{STATE_LABELS[o.state]}" for o in item.owners)
+        status = f"{STATE_LABELS[item.state]}\n{status}"
+    else:
+        status = STATE_LABELS[item.state]
+    dates = sorted({f.received_at.astimezone(tz).date().isoformat() for f in exported})
+    declarations = [
+        f"{sec}：不涉及（{'协调人登记' if d.source == 'coordinator' else '邮件声明'}）"
+        for (i, sec), d in declared.items()
+        if i == ind.id
+    ]
+    notes = list(problems)
+    notes.extend(f"《{name}》可能涉密，未导出（实地核验时提供）" for name in withheld)
+    link = None
+    if len(exported) == 1:
+        link = exported[0].path
+    elif exported:
+        link = str(folder) + "/"
+    return SummaryRow(
+        level1=ind.level1,
+        level2=f"{ind.level2_no}. {ind.level2}",
+        number=ind.id,
+        text=ind.text,
+        methods="、".join(ind.methods),
+        materials=ind.materials or "不需提供材料",
+        owners=_owners(ind),
+        status=status,
+        files="\n".join(PurePosixPath(f.path).name for f in exported),
+        files_link=link,
+        received="\n".join(dates),
+        declarations="\n".join(declarations),
+        problems="\n".join(notes),
+        period=ind.period_hint or default_period,
+    )
+
+
+def _manifest(report: ExportReport, declarations: list[Any]) -> dict[str, Any]:
+    return {
+        "files": [
+            {
+                "indicator": f.indicator,
+                "section": f.section,
+                "filename": f.filename,
+                "sha256": f.sha256,
+                "path": f.path,
+                "message_id": f.message_id,
+                "received_at": f.received_at.isoformat(),
+            }
+            for f in report.files
+        ],
+        "declarations": [
+            {
+                "indicator": d.indicator_id,
+                "section": d.section,
+                "source": d.source,
+                "message_id": d.mail.message_id if d.mail else None,
+                "created_at": d.created_at.isoformat(),
+            }
+            for d in declarations
+        ],
+        "missing": [{"indicator": i, "section": sec} for i, sec in report.missing],
+    }
+
+
+def _zip(root: Path) -> Path:
+    """``DIR.zip`` beside ``DIR``, with UTF-8 names (flag bit 11 set, which WPS, 7-Zip, Windows 10+ read)."""
+    path = root.with_name(root.name + ".zip")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for file in sorted(root.rglob("*")):
+            if file.is_file():
+                zf.write(file, str(PurePosixPath(root.name) / file.relative_to(root).as_posix()))
+    return path
