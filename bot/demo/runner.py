@@ -4,7 +4,7 @@
 file store in the demo folder, the 授权码 in a 0600 file as in production), delivers the sample mails,
 and then calls the production functions in the order the scheduler does:
 
-    poll_once -> flush_outbox (receipts) -> send_reminders -> send_digest (-> export)
+    poll_once -> flush_outbox (receipts) -> send_reminders -> send_digest -> export
 
 with a fixed clock inside the campaign window, so reminders and the digest are due. Nothing in the
 pipeline knows it runs in a demo: the only differences are the config's values, the injected clock
@@ -32,6 +32,7 @@ from bot.demo.samples import COORDINATOR, MAILBOX, SECTIONS, Sample, demo_mails
 from bot.demo.servers import ImapServer, SentMail, SmtpServer
 from bot.demo.tls import make_tls
 from bot.digest import send_digest, write_digest_html
+from bot.export import export
 from bot.outbox import FlushReport
 from bot.poll import PollReport, poll_once
 from bot.reminders import send_reminders
@@ -225,7 +226,16 @@ def _digest(run: _Run) -> None:
     run.say(f"   汇总 HTML 已写入：{run.result.digest_html}")
 
 
-STEPS: tuple[Step, ...] = (_poll, _reminders, _digest)
+def _export(run: _Run) -> None:
+    report = export(run.deps, run.result.folder / "export")
+    run.result.export = report.root
+    run.say(
+        f"   导出（intake export）：{len(report.files)} 个文件、汇总表.xlsx 和 manifest.json 已写入 {report.root}；"
+        f"仍缺 {len(report.missing)} 项（指标×科室）"
+    )
+
+
+STEPS: tuple[Step, ...] = (_poll, _reminders, _digest, _export)
 
 
 # -- output ---------------------------------------------------------------------------------------
