@@ -70,6 +70,57 @@ def _payload(label: str, kind: str = "pdf", size: int = 1200) -> bytes:
     return heads[kind] + (seed * (size // 32 + 1))[: max(0, size - len(heads[kind]))]
 
 
+_SENTENCES = (
+    "我科室认真贯彻落实依法行政工作要求，结合工作实际制定了具体措施。",
+    "一是健全制度，明确责任分工和工作流程；二是加强培训，提高执法人员的法治素养。",
+    "三是强化监督，定期开展案卷评查和专项检查，发现问题及时整改。",
+    "通过以上措施，相关工作取得明显成效，群众满意度持续提升。",
+)
+
+
+def _docx(title: str, chars: int) -> bytes:
+    """A real Word document of about ``chars`` 字, so validation counts it as WPS/Word would."""
+    from docx import Document  # python-docx, a runtime dependency (validation reads .docx)
+
+    doc = Document()
+    doc.add_heading(title, level=1)
+    written = 0
+    n = 0
+    while written < chars:
+        sentence = _SENTENCES[n % len(_SENTENCES)]
+        doc.add_paragraph(sentence)
+        written += len(sentence)
+        n += 1
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def _pdf(label: str) -> bytes:
+    """A small valid PDF (one page of Latin text: scanned-style Chinese PDFs carry no text either)."""
+    text = f"Demo scan {label}".encode("ascii")
+    stream = b"BT /F1 12 Tf 72 720 Td (" + text + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += str(n).encode() + b" 0 obj\n" + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 " + str(len(objects) + 1).encode() + b"\n0000000000 65535 f \n"
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += b"trailer\n<< /Size " + str(len(objects) + 1).encode() + b" /Root 1 0 R >>\n"
+    out += b"startxref\n" + str(xref).encode() + b"\n%%EOF\n"
+    return bytes(out)
+
+
 def _b64(data: bytes) -> bytes:
     encoded = base64.b64encode(data)
     return CRLF.join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
@@ -269,33 +320,35 @@ PDF, DOCX, XLSX, ZIP, PNG = (
 
 def demo_mails() -> list[Sample]:
     """The demo mailbox, in arrival order (= UID order)."""
-    f12 = "指标12-涉企收费清理情况说明.pdf"
+    f12 = "指标12-涉企收费清理情况说明.docx"
     fuwuke_zip = _gbk_zip(
         {
-            "服务科材料/1 取消非行政许可审批事项情况说明.docx": _payload("1", "doc"),
-            "服务科材料/2 网上可办率情况说明.docx": _payload("2", "doc"),
+            "服务科材料/1 取消非行政许可审批事项情况说明.docx": _docx("取消非行政许可审批事项情况说明", 380),
+            "服务科材料/2 网上可办率情况说明.docx": _docx("政务服务事项网上可办率情况说明", 640),
             "服务科材料/3 证明事项清单.xlsx": _payload("3", "doc"),
             "服务科材料/4 告知承诺制清单截图.png": _payload("4", "png"),
         }
     )
     return [
-        Sample("INBOX", _stdlib("支队", "指标12 涉企收费清理情况", [(f12, _payload(f12), PDF)], _at(18, 9, 12),
+        Sample("INBOX", _stdlib("支队", "指标12 涉企收费清理情况",
+                                [(f12, _docx("涉企收费、摊派事项和评比达标活动清理情况说明", 400), DOCX)],
+                                _at(18, 9, 12),
                                 "刘科长：\n  支队指标12的材料见附件。\n刘建设\n"),
                _at(18, 9, 12), "主题“指标12”，文件名也带编号"),
         Sample("INBOX", _foxmail("支队", "【37】行政调解统计-王堃", "行政调解统计分析.docx",
-                                 _payload("37", "doc"), _at(19, 10, 5), "附件是行政调解的统计分析。\r\n王堃\r\n",
-                                 "20211019100500123"),
+                                 _docx("行政调解统计分析", 300), _at(19, 10, 5),
+                                 "附件是行政调解的统计分析。\r\n王堃\r\n", "20211019100500123"),
                _at(19, 10, 5), "Foxmail：GB2312 标注的 GBK 文字（堃），主题“【37】”"),
         Sample("INBOX", _stdlib("支队", "24、26项材料",
                                 [("24 行刑衔接案件移送清单.xlsx", _payload("24", "doc"), XLSX),
-                                 ("26 执法决定公示情况.pdf", _payload("26"), PDF)], _at(19, 15, 40),
+                                 ("26 执法决定公示情况.pdf", _pdf("26"), PDF)], _at(19, 15, 40),
                                 "两项材料，文件名前是指标编号。\n"),
                _at(19, 15, 40), "一封信两项“24、26项”，按文件名分开"),
         Sample("INBOX", _stdlib("服务科", "指标１～４材料（服务科）", [("服务科材料.zip", fuwuke_zip, ZIP)],
                                 _at(20, 11, 2), "四项材料打包在压缩包里。\n史凤云\n"),
                _at(20, 11, 2), "全角数字“１～４”；中文 Windows 打的 GBK 压缩包"),
         Sample("INBOX", _forwarded("财审科", "指标6 2020年度预算执行情况", "指标6 2020年度预算情况说明.pdf",
-                                   _payload("6"), _at(20, 16, 30)),
+                                   _pdf("6"), _at(20, 16, 30)),
                _at(20, 16, 30), "转发的邮件（message/rfc822），材料在被转发的信里"),
         Sample("INBOX", _stdlib("支队", "指标39 无材料", [], _at(21, 8, 50),
                                 "法规科：\n  指标39 本部门不涉及，无材料。\n"),
@@ -305,27 +358,29 @@ def demo_mails() -> list[Sample]:
                                 headers={"Auto-Submitted": "auto-replied", "X-Autoreply": "yes"}),
                _at(21, 9, 0), "自动回复：不回执，不计入"),
         Sample("INBOX", _coremail("综合科", "Re:Re:第十九项 重大行政决策事项目录", "第十九项-重大行政决策事项目录.xls",
-                                  _payload("19", "doc"), _at(21, 15, 20), "第十九项材料见附件。\r\n\r\n综合科 王喆",
-                                  "3f1e2d4c.7a8b.17ca1b2c3d4"),
+                                  _docx("重大行政决策事项目录", 200), _at(21, 15, 20),
+                                  "第十九项材料见附件。\r\n\r\n综合科 王喆", "3f1e2d4c.7a8b.17ca1b2c3d4"),
                _at(21, 15, 20), "163 网页版：GBK 正文，“Re:Re:第十九项”"),
         Sample("INBOX", _stdlib(UNKNOWN_SENDER, "指标50 政务公开",
                                 [("依申请公开统计.xlsx", _payload("50", "doc"), XLSX)], _at(22, 10, 15),
                                 "帮办公室转一下材料。\n", name="张三"),
                _at(22, 10, 15), "未登记的发件人：文件收下，交协调人确认科室"),
-        Sample("INBOX", _stdlib("法规科", "材料", [("新建 Microsoft Word 文档.docx", _payload("x", "doc"), DOCX)],
+        Sample("INBOX", _stdlib("法规科", "材料", [("新建 Microsoft Word 文档.docx", _docx("说明", 120), DOCX)],
                                 _at(22, 14, 0), "材料见附件。\n"),
                _at(22, 14, 0), "主题和文件名都没写指标：待人工确认"),
         Sample("INBOX", _stdlib("法规科", "42、43项材料",
-                                [("42 建议提案办理情况.docx", _payload("42", "doc"), DOCX),
-                                 ("43 行政诉讼情况.docx", _payload("43", "doc"), DOCX)], _at(22, 16, 45),
+                                [("42 建议提案办理情况.docx", _docx("建议提案办理情况说明", 420), DOCX),
+                                 ("43 行政诉讼情况.docx", _docx("行政诉讼情况说明", 350), DOCX)], _at(22, 16, 45),
                                 "42、43两项材料。\n"),
                _at(22, 16, 45), "“42、43项”，中文文件名"),
         Sample("垃圾邮件", _stdlib("宣教科", "【47】媒体曝光核实情况",
-                                [("媒体曝光核实情况说明.pdf", _payload("47"), PDF)], _at(23, 9, 30),
+                                [("媒体曝光核实情况说明.docx", _docx("媒体曝光违法行政行为核实情况说明", 330), DOCX)],
+                                _at(23, 9, 30),
                                 "材料见附件。\n李玥\n"),
                _at(23, 9, 30), "被 163 判为垃圾邮件的科室来信（也读“垃圾邮件”文件夹）"),
         Sample("INBOX", _stdlib("支队", "第十二项（修改稿）",
-                                [("指标12-涉企收费清理情况说明.pdf", _payload("12 v2"), PDF)], _at(24, 17, 5),
+                                [(f12, _docx("涉企收费、摊派事项和评比达标活动清理情况说明（修改稿）", 420), DOCX)],
+                                _at(24, 17, 5),
                                 "指标12材料有修改，以此为准。\n"),
                _at(24, 17, 5), "“第十二项”：同名文件重发，记为第 2 版"),
     ]  # fmt: skip
