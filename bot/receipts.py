@@ -45,7 +45,7 @@ from bot.messages import (
 from bot.outbox import enqueue
 from bot.render import render, subject_for
 from bot.sending import mail_domain, signature, warn_unconfigured_once
-from bot.status import take_snapshot
+from bot.status import progress_items
 from db.models import Assignment, Attachment, CloudFile, Declaration, Mail, Outbox, Problem, ReviewItem
 from rules.catalogue import Catalogue
 from rules.mailkind import MailKind, may_auto_answer
@@ -184,8 +184,8 @@ def _problem_lines(s: Session, mail: Mail) -> list[ProblemLine]:
 
 
 def _outstanding(s: Session, catalogue: Catalogue, section: str) -> tuple[IndicatorRef, ...]:
-    # The snapshot applies every rule of what counts (returned files are owed again, ...).
-    items = take_snapshot(s, catalogue).items
+    # progress_items applies every rule of what counts (returned files are owed again, ...).
+    items = progress_items(s, catalogue)
     return tuple(IndicatorRef.of(i) for i in outstanding_for(section, items))
 
 

@@ -29,7 +29,7 @@ from bot.messages import OutstandingItem, ReminderContext, build_message, make_m
 from bot.outbox import FlushReport, enqueue
 from bot.render import render, subject_for
 from bot.sending import flush_outbox, from_addr, mail_domain, signature
-from bot.status import take_snapshot
+from bot.status import progress_items
 from db.models import Outbox
 from rules.catalogue import Indicator
 from rules.progress import IndicatorProgress, outstanding_for
@@ -117,7 +117,7 @@ def due_reminders(deps: Deps, now: datetime) -> list[DueReminder]:
     deadline = cfg.campaign.deadline
     today = local_today(now, tz)
     with deps.sessions() as s:
-        items = take_snapshot(s, deps.catalogue).items
+        items = progress_items(s, deps.catalogue)
         done = last_done_slots(s)
     result = []
     for section in deps.catalogue.sections:

@@ -101,6 +101,21 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+def progress_items(s: Session, catalogue: Catalogue) -> list[IndicatorProgress]:
+    """Only the per-indicator states, from three small aggregate queries: cheap enough to run for
+    every receipt inside the poll (``take_snapshot`` also loads every file row)."""
+    received = {
+        (i, sec)
+        for i, sec in s.execute(
+            select(Assignment.indicator_id, Assignment.section).where(Assignment.is_current.is_(True)).distinct()
+        )
+        if sec
+    }
+    declared = {(i, sec) for i, sec in s.execute(select(Declaration.indicator_id, Declaration.section))}
+    returned, accepted = verdicts(s)
+    return progress(catalogue, received, declared, returned, accepted)
+
+
 def take_snapshot(s: Session, catalogue: Catalogue) -> Snapshot:
     assignments = current_assignments(s)
     files: dict[str, list[FileRow]] = defaultdict(list)
