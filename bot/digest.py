@@ -8,8 +8,7 @@ to a file for the demo and for ``status``.
 
 What "since the last digest" means: mails *recorded* (``mail.processed_at``) after the previous
 digest was queued, so mail that arrived during downtime is not skipped. Sections that owe material
-but have no owners configured (reminders cannot reach them) are listed in the review queue as
-lines numbered #0, because the digest has no other place for a configuration problem.
+but have no owners configured (reminders cannot reach them) are listed as notices at the top.
 """
 
 from __future__ import annotations
@@ -158,20 +157,10 @@ def build_digest(deps: Deps, now: datetime) -> DigestContext:
             ErrorLine(m.received_at.astimezone(tz), m.from_addr or "（未知）", m.subject or "（无主题）", m.error or "")
             for m in snap.errors
         )
-    for section, owed in unreachable_sections(deps, snap.items):
-        review.append(
-            ReviewLine(
-                id=0,
-                received_at=now.astimezone(tz),
-                sender="（配置）",
-                filename=None,
-                reason=(
-                    f"{section}尚缺{owed}项指标，但配置中没有该科室的负责人邮箱"
-                    "（[[sections]] owners），无法发送催报提醒"
-                ),
-                candidates=(),
-            )
-        )
+    notices = tuple(
+        f"{section}尚缺{owed}项指标，但配置中没有该科室的负责人邮箱（[[sections]] owners），无法发送催报提醒"
+        for section, owed in unreachable_sections(deps, snap.items)
+    )
     overdue: tuple[OverdueLine, ...] = ()
     if left < 0:
         overdue = tuple(
@@ -196,6 +185,7 @@ def build_digest(deps: Deps, now: datetime) -> DigestContext:
         cloud_expiring=clouds,
         failed_sends=failed_lines,
         errors=errors,
+        notices=notices,
     )
 
 

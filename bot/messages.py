@@ -275,6 +275,7 @@ class DigestContext:
     cloud_expiring: tuple[CloudFileLine, ...]
     failed_sends: tuple[FailedSendLine, ...]
     errors: tuple[ErrorLine, ...]
+    notices: tuple[str, ...] = ()  # configuration problems the coordinator should fix
 
 
 # --- command reply and return notice ------------------------------------------------------------

@@ -14,6 +14,7 @@ from bot.app import Deps, build
 from bot.digest import build_digest, send_digest, write_digest_html
 from bot.messages import build_message, make_message_id
 from bot.outbox import enqueue
+from bot.render import render
 from bot.sending import flush_outbox
 from db.models import CloudFile, Mail, Outbox
 from tests.fixtures.smtpd import SmtpServer
@@ -145,9 +146,11 @@ def test_overdue_sections_expiring_cloud_files_errors_and_unreachable_sections(a
     assert all(o.days_overdue == 1 for o in context.overdue_sections)
     assert [c.filename for c in context.cloud_expiring] == ["执法视频.zip"]
     assert [e.error for e in context.errors] == ["附件解压失败"]
-    unreachable = [r.reason for r in context.review_queue if r.id == 0]
-    assert any(r.startswith("人事科尚缺") for r in unreachable)
-    assert not any(r.startswith("支队") for r in unreachable)  # 支队 has owners
+    assert any(n.startswith("人事科尚缺") for n in context.notices)
+    assert not any(n.startswith("支队") for n in context.notices)  # 支队 has owners
+    assert all(r.id != 0 for r in context.review_queue)
+    text, html = render("digest", context)
+    assert "【请协调人处理】" in text and "人事科尚缺" in html
     # Before the deadline nothing is overdue.
     assert build_digest(app, at(20)).overdue_sections == ()
 
