@@ -17,6 +17,9 @@ REASONS = {
     "unknown_sender": "发件人未登记",
     "no_material": "无附件",
     "unparseable": "无法解析",
+    "possibly_classified": "疑似涉密",
+    "command_refused": "指令未执行",
+    "receipt_capped": "回执超限",
 }
 
 
