@@ -145,7 +145,14 @@ def build_digest(deps: Deps, now: datetime) -> DigestContext:
             for r in snap.review
         ]
         declarations = tuple(
-            DeclarationLine(d.indicator_id, d.section, d.source, d.created_at.astimezone(tz)) for d in snap.declarations
+            # When the section said so (its mail's arrival), not when the row was written.
+            DeclarationLine(
+                d.indicator_id,
+                d.section,
+                d.source,
+                (d.mail.received_at if d.mail is not None else d.created_at).astimezone(tz),
+            )
+            for d in snap.declarations
         )
         horizon = now + timedelta(days=CLOUD_WARNING_DAYS)
         clouds = tuple(
