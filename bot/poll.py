@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.app import Deps
 from bot.imap import MailboxClient
+from bot.imap_errors import ImapError
 from bot.mail import IncomingMail
 from bot.mailcommands import handle_command_mail, note_refused, route
 from bot.parse import ParseError, parse_message, parse_message_file
@@ -178,6 +179,7 @@ def process_one(deps: Deps, raw: bytes | Path, source: Source) -> Outcome:
     raw_sha = _sha256_of(raw)
     workdir = Path(tempfile.mkdtemp(dir=_spool_dir(deps), prefix="mail-"))
     try:
+        mail: IncomingMail | None = None
         try:
             mail = parse_message(raw, workdir) if isinstance(raw, bytes) else parse_message_file(raw, workdir)
         except ParseError as exc:
@@ -189,8 +191,24 @@ def process_one(deps: Deps, raw: bytes | Path, source: Source) -> Outcome:
             log.info("mail %s recorded concurrently; skipping", mail.message_id)
             _advance(deps, source)
             return Outcome("duplicate")
+    except (OperationalError, ImapError):
+        raise  # the database or the mailbox is away: stop; the cursor keeps what was committed
+    except Exception as exc:
+        # A bug or a file no library could read must not block the mailbox (the same mail would
+        # fail on every poll): keep the raw mail with the error for the coordinator and go on.
+        log.exception("processing mail uid=%s in %s failed", source.uid, source.folder)
+        if mail is not None and _committed(deps, dedupe_key(mail, raw_sha), raw_sha):
+            _advance(deps, source)  # it failed after its own commit (e.g. while answering a command)
+            return Outcome("duplicate")
+        return _record_unparseable(deps, raw, raw_sha, source, f"处理失败（{type(exc).__name__}: {exc}）")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _committed(deps: Deps, key: str, raw_sha: str) -> bool:
+    with deps.sessions() as s:
+        found = mail_by_dedupe_key(s, key) or mail_by_dedupe_key(s, f"{key}#sha256:{raw_sha}")
+        return found is not None and found.raw_sha256 == raw_sha
 
 
 def _store_raw(deps: Deps, raw: bytes | Path, raw_sha: str) -> str:

@@ -16,7 +16,7 @@ REASONS = {
     "needs_review": "无法确定指标",
     "unknown_sender": "发件人未登记",
     "no_material": "无附件",
-    "unparseable": "无法解析",
+    "unparseable": "无法解析或处理",
     "possibly_classified": "疑似涉密",
     "command_refused": "指令未执行",
     "receipt_capped": "回执超限",

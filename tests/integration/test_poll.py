@@ -182,3 +182,28 @@ def test_two_pollers_at_once_record_each_mail_once(tmp_path: Path, db_url: str, 
         assert counts(a)["assignment"] == 20
     finally:
         a.close()
+
+
+def test_a_mail_that_breaks_processing_is_kept_and_the_poll_goes_on(app, dovecot, monkeypatch) -> None:
+    import bot.poll
+
+    real = bot.poll.evaluate
+
+    def breaks_on_one(subject, *args, **kwargs):
+        if "炸" in subject:
+            raise RuntimeError("simulated bug")
+        return real(subject, *args, **kwargs)
+
+    monkeypatch.setattr(bot.poll, "evaluate", breaks_on_one)
+    dovecot.append(submission("指标12 炸", [("a.pdf", doc("a"))]))
+    dovecot.append(submission("指标24", [("b.pdf", doc("b"))]))
+    report = poll_once(app)
+    assert (report.mails, report.errors) == (2, 1)
+    with app.sessions() as s:
+        failed = s.scalars(select(Mail).where(Mail.status == "error")).one()
+        reasons = list(s.scalars(select(ReviewItem.reason).where(ReviewItem.mail_id == failed.id)))
+    assert "simulated bug" in (failed.error or "")
+    assert reasons == ["unparseable"]
+    assert app.storage.resolve(failed.raw_path).exists()
+    assert ("24", "支队", "b.pdf") in assigned(app)
+    assert poll_once(app).mails == 0  # not retried forever: the cursor moved past it
