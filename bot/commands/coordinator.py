@@ -10,7 +10,7 @@ import argparse
 import re
 
 from bot.actions import ActionError, accept, declare, return_
-from bot.commands._common import add_config_option, err, open_app
+from bot.commands._common import add_config_option, err, open_app, run_action
 from bot.mailcommands import queue_return_notice
 from bot.sending import flush_outbox, flush_summary
 
@@ -65,30 +65,8 @@ def run_return(args: argparse.Namespace) -> int:
 
 
 def run_accept(args: argparse.Namespace) -> int:
-    deps = open_app(args)
-    if deps is None:
-        return 1
-    try:
-        with deps.sessions.begin() as s:
-            print(accept(s, deps.catalogue, args.ids, section=args.section, source="cli"))
-    except ActionError as exc:
-        err(str(exc))
-        return 1
-    finally:
-        deps.close()
-    return 0
+    return run_action(args, lambda deps, s: accept(s, deps.catalogue, args.ids, section=args.section, source="cli"))
 
 
 def run_declare(args: argparse.Namespace) -> int:
-    deps = open_app(args)
-    if deps is None:
-        return 1
-    try:
-        with deps.sessions.begin() as s:
-            print(declare(s, deps.catalogue, args.ids, section=args.section))
-    except ActionError as exc:
-        err(str(exc))
-        return 1
-    finally:
-        deps.close()
-    return 0
+    return run_action(args, lambda deps, s: declare(s, deps.catalogue, args.ids, section=args.section))

@@ -8,8 +8,8 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from bot.actions import ActionError, assign, dismiss
-from bot.commands._common import add_config_option, err, open_app
+from bot.actions import assign, dismiss
+from bot.commands._common import add_config_option, open_app, run_action
 from db.queries import open_review_items
 
 REASONS = {
@@ -73,30 +73,8 @@ def run_review(args: argparse.Namespace) -> int:
 
 
 def run_assign(args: argparse.Namespace) -> int:
-    deps = open_app(args)
-    if deps is None:
-        return 1
-    try:
-        with deps.sessions.begin() as s:
-            print(assign(s, deps.catalogue, args.ref, args.ids, section=args.section))
-    except ActionError as exc:
-        err(str(exc))
-        return 1
-    finally:
-        deps.close()
-    return 0
+    return run_action(args, lambda deps, s: assign(s, deps.catalogue, args.ref, args.ids, section=args.section))
 
 
 def run_dismiss(args: argparse.Namespace) -> int:
-    deps = open_app(args)
-    if deps is None:
-        return 1
-    try:
-        with deps.sessions.begin() as s:
-            print(dismiss(s, args.ref, reason=args.reason))
-    except ActionError as exc:
-        err(str(exc))
-        return 1
-    finally:
-        deps.close()
-    return 0
+    return run_action(args, lambda deps, s: dismiss(s, args.ref, reason=args.reason))

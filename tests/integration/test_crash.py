@@ -22,7 +22,7 @@ from bot.config import load_config
 from bot.imap_errors import ImapConnectionError
 from bot.poll import poll_once
 from db.models import Assignment, Attachment, Mail, ReviewItem
-from tests.support.app import SECTIONS, app_for
+from tests.support.app import app_for, write_config_file
 from tests.support.mails import doc, gbk_zip, submission
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,38 +62,6 @@ def fingerprint(deps: Deps) -> dict[str, object]:
     return {"mails": mails, "files": files, "assignments": assignments, "reviews": reviews}
 
 
-def write_config(path: Path, dovecot, files: Path, db: Path) -> None:  # type: ignore[no-untyped-def]
-    sections = "\n".join(
-        f'[[sections]]\nname = "{s["name"]}"\nowners = {s["owners"]!r}\nsenders = {s["senders"]!r}\n'.replace("'", '"')
-        for s in SECTIONS
-    )
-    path.write_text(
-        f"""
-[campaign]
-name = "测试"
-deadline = 2021-10-28
-
-[mailbox]
-host = "{dovecot.host}"
-port = {dovecot.port}
-ssl = false
-username = "{dovecot.username}"
-password_env = "INTAKE_TEST_IMAP_PASSWORD"
-
-[storage]
-database = "sqlite:///{db}"
-files = "{files}"
-
-[coordinator]
-name = "刘海利"
-emails = ["coordinator@example.com"]
-
-{sections}
-""",
-        encoding="utf-8",
-    )
-
-
 @pytest.mark.slow
 def test_kill_9_at_random_points_then_resume_equals_a_clean_run(tmp_path: Path, dovecot) -> None:  # type: ignore[no-untyped-def]
     dovecot.append_many(corpus())
@@ -112,7 +80,7 @@ def test_kill_9_at_random_points_then_resume_equals_a_clean_run(tmp_path: Path, 
         work = tmp_path / f"run{run}"
         work.mkdir()
         db = work / "intake.db"
-        write_config(work / "config.toml", dovecot, work / "files", db)
+        write_config_file(work / "config.toml", dovecot, work / "files", db)
         cmd = [sys.executable, "-m", "bot.cli", "poll", "--config", str(work / "config.toml")]
         for _attempt in range(50):
             proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

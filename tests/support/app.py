@@ -73,3 +73,36 @@ def app_for(tmp_path: Path, db_url: str, mailbox: Any, **kw: Any) -> Deps:
         **kw,
     )
     return build(cfg)
+
+
+def write_config_file(path: Path, dovecot: Any, files: Path, db: Path) -> None:
+    """A real config.toml for subprocess/CLI tests; the password comes from INTAKE_TEST_IMAP_PASSWORD."""
+    sections = "\n".join(
+        f'[[sections]]\nname = "{s["name"]}"\nowners = {s["owners"]!r}\nsenders = {s["senders"]!r}\n'.replace("'", '"')
+        for s in SECTIONS
+    )
+    path.write_text(
+        f"""
+[campaign]
+name = "测试"
+deadline = 2021-10-28
+
+[mailbox]
+host = "{dovecot.host}"
+port = {dovecot.port}
+ssl = false
+username = "{dovecot.username}"
+password_env = "INTAKE_TEST_IMAP_PASSWORD"
+
+[storage]
+database = "sqlite:///{db}"
+files = "{files}"
+
+[coordinator]
+name = "刘海利"
+emails = ["coordinator@example.com"]
+
+{sections}
+""",
+        encoding="utf-8",
+    )
