@@ -5,33 +5,42 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
-# Order here is the order of ``intake --help``.
-# Modules, not command names: ``coordinator`` registers ``return``/``accept``/``declare``.
-COMMANDS = (
-    "demo", "init", "doctor",
-    "catalog", "match", "poll", "status", "review", "coordinator", "export", "remind", "digest", "send", "run", "db",
-)  # fmt: skip
+from bot.commands import COMMANDS
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The subcommand named on the command line (the first word that is one), if any."""
+    return next((word for word in argv if word in COMMANDS), None)
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The full parser for the chosen command; every other command is listed with its help only, so
+    running one command imports one command module (``bot.commands.COMMANDS``)."""
     parser = argparse.ArgumentParser(
         prog="intake",
         description="intake：依法行政示范单位创建材料收集机器人（邮箱收件、匹配指标、回执、提醒、汇总）。",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
     subparsers = parser.add_subparsers(dest="command", metavar="命令")
-    for name in COMMANDS:
-        module = importlib.import_module(f"bot.commands.{name}")
-        module.register(subparsers)
+    chosen = _chosen(argv)
+    for name, (module_name, help_text) in COMMANDS.items():
+        if name in subparsers.choices:
+            continue  # registered with its module's other commands
+        if name == chosen or (chosen is not None and COMMANDS[chosen][0] == module_name):
+            importlib.import_module(f"bot.commands.{module_name}").register(subparsers)
+        else:
+            subparsers.add_parser(name, help=help_text)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words)
+    args = parser.parse_args(words)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -41,7 +50,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
-    result: int = func(args)
+    try:
+        result: int = func(args)
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly, as other command-line tools do.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
+        return 0
     return result
 
 

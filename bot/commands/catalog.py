@@ -10,11 +10,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from bot.commands import help_for
 from rules.catalogue import Catalogue, CatalogueError, Indicator, load_catalogue
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("catalog", help="显示指标清单（可按科室筛选，或输出 JSON）")
+    p = subparsers.add_parser("catalog", help=help_for("catalog"))
     p.add_argument("--section", metavar="科室", help="只显示该科室负责的指标，例如 支队")
     p.add_argument("--json", action="store_true", help="输出 JSON 数组")
     p.add_argument("--catalogue", type=Path, metavar="文件", help="使用其他指标清单 JSON（默认内置清单）")

@@ -10,13 +10,14 @@ import argparse
 import re
 
 from bot.actions import ActionError, accept, declare, return_
+from bot.commands import help_for
 from bot.commands._common import add_config_option, err, open_app, run_action
 from bot.mailcommands import queue_return_notice
 from bot.sending import flush_outbox, flush_summary
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    r = subparsers.add_parser("return", help="退回材料：该项重新列为待报送，并通知报送科室")
+    r = subparsers.add_parser("return", help=help_for("return"))
     add_config_option(r)
     r.add_argument("refs", nargs="*", metavar="编号", help="文件编号 A34、待办编号 R12，或指标编号 12")
     r.add_argument("--section", metavar="科室", help="按指标退回时的科室（该指标有多个责任单位时必填）")
@@ -24,13 +25,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     r.add_argument("--no-send", action="store_true", help="只加入发件队列，不立即发送")
     r.set_defaults(func=run_return)
 
-    a = subparsers.add_parser("accept", help="确认材料已审核")
+    a = subparsers.add_parser("accept", help=help_for("accept"))
     add_config_option(a)
     a.add_argument("ids", nargs="+", metavar="指标", help="指标编号，例如 12 或 指标12")
     a.add_argument("--section", metavar="科室", help="只确认该科室的材料（默认：所有已报送的科室）")
     a.set_defaults(func=run_accept)
 
-    d = subparsers.add_parser("declare", help="登记某科室某指标不涉及（无材料）")
+    d = subparsers.add_parser("declare", help=help_for("declare"))
     add_config_option(d)
     d.add_argument("ids", nargs="+", metavar="指标", help="指标编号，例如 45")
     d.add_argument("--section", required=True, metavar="科室")

@@ -6,12 +6,13 @@ import argparse
 
 from sqlalchemy.exc import OperationalError
 
+from bot.commands import help_for
 from bot.commands._common import add_config_option, err, load
 from db.session import current_revision, head_revision, make_engine, upgrade
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("db", help="数据库维护：upgrade 升级到最新结构，current 查看当前版本")
+    p = subparsers.add_parser("db", help=help_for("db"))
     add_config_option(p)
     p.add_argument("action", choices=["upgrade", "current"], help="upgrade 或 current")
     p.set_defaults(func=run)

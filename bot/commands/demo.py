@@ -12,13 +12,12 @@ from pathlib import Path
 
 from rich.console import Console
 
+from bot.commands import help_for
 from bot.commands._common import err
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser(
-        "demo",
-        help="演示：在本机启动内置邮件服务器，用示例邮件完整跑一遍（无需邮箱账号）",
+    p = subparsers.add_parser("demo", help=help_for("demo"),
         description=(
             "在 127.0.0.1 启动内置 IMAP/SMTP 服务器，投递各科室的示例邮件，"
             "再按生产流程运行：收信 → 回执 → 催报提醒 → 每日汇总 → 导出，并显示结果。"

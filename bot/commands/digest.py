@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from bot.commands import help_for
 from bot.commands._common import add_config_option, err, open_app
 from bot.commands.remind import add_time_options, parse_now, print_flush
 from bot.config import ConfigError
@@ -13,7 +14,7 @@ from bot.render import cn_date, render, subject_for
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("digest", help="向协调人发送当日进度汇总（每天只发一次）")
+    p = subparsers.add_parser("digest", help=help_for("digest"))
     add_config_option(p)
     add_time_options(p)
     p.add_argument("--html", type=Path, metavar="文件", help="只把当前汇总写成 HTML 文件（不发送，不记录）")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from bot.commands import help_for
 from bot.commands._common import add_config_option
 from bot.config import default_config_path
 from bot.doctor import FAIL, OK, SKIP, WARN, Check, run_checks
@@ -12,9 +13,7 @@ _MARK = {OK: "✓", WARN: "!", FAIL: "✗", SKIP: "-"}
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser(
-        "doctor",
-        help="检查配置、邮箱（IMAP）、发信（SMTP）、数据库、存储和时钟，并说明如何修复",
+    p = subparsers.add_parser("doctor", help=help_for("doctor"),
         description="逐项检查 intake 依赖的外部条件；不发送任何邮件，不改动邮箱。有任何一项失败时退出码为 1。",
     )
     add_config_option(p)

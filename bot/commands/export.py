@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from bot.commands import help_for
 from bot.commands._common import add_config_option, err, open_app
 from bot.export import MANIFEST_NAME, SUMMARY_NAME, ExportError, export
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("export", help="导出评估材料：按指标目录整理的文件、汇总表.xlsx 和 manifest.json")
+    p = subparsers.add_parser("export", help=help_for("export"))
     add_config_option(p)
     p.add_argument("dir", type=Path, metavar="目录", help="导出到此目录（须为新目录或空目录）")
     p.add_argument("--zip", action="store_true", help="另外打包为 目录.zip")

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.commands import help_for
 from bot.commands._common import err
 from bot.config import default_config_path
 from bot.init_config import (
@@ -25,9 +26,7 @@ from rules.catalogue import load_catalogue
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser(
-        "init",
-        help="生成配置文件 config.toml（逐项询问，或用参数给出）",
+    p = subparsers.add_parser("init", help=help_for("init"),
         description=(
             "按 config.example.toml 生成配置文件（保留其中的说明注释），"
             "填入邮箱账号、协调人和各科室的负责人与发件地址。"

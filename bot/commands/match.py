@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.commands import help_for
 from rules.catalogue import Catalogue, CatalogueError, load_catalogue
 from rules.decision import Decision
 from rules.match import evaluate
@@ -21,7 +22,7 @@ _MATCHED_BY = {"filename": "文件名", "subject": "邮件主题", "similarity":
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("match", help="检查邮件主题和附件名会被匹配到哪些指标")
+    p = subparsers.add_parser("match", help=help_for("match"))
     p.add_argument("subject", nargs="?", metavar="主题", help="邮件主题，例如 “指标12-支队-情况说明”")
     p.add_argument(
         "--attachment",

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from bot.app import Deps
+from bot.commands import help_for
 from bot.commands._common import add_config_option, err, open_app
 from bot.commands.remind import print_flush
 from bot.config import ConfigError
@@ -18,7 +19,7 @@ from bot.sending import flush_outbox
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("poll", help="读取一次邮箱，记录新到的材料")
+    p = subparsers.add_parser("poll", help=help_for("poll"))
     add_config_option(p)
     p.add_argument("--no-send", action="store_true", help="只收取和登记，回执留在发件队列中暂不发送")
     p.set_defaults(func=run)

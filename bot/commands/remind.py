@@ -6,6 +6,7 @@ import argparse
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.commands import help_for
 from bot.commands._common import add_config_option, err, open_app
 from bot.config import ConfigError, SmtpConfig
 from bot.outbox import FlushReport
@@ -15,7 +16,7 @@ from bot.sending import explain_smtp_error, flush_summary
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("remind", help="发送到期的催报提醒（同一时点只发一次）")
+    p = subparsers.add_parser("remind", help=help_for("remind"))
     add_config_option(p)
     add_time_options(p)
     p.set_defaults(func=run)

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.actions import assign, dismiss
+from bot.commands import help_for
 from bot.commands._common import add_config_option, open_app, run_action
 from db.queries import open_review_items
 
@@ -24,18 +25,18 @@ REASONS = {
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("review", help="列出需要人工确认的事项")
+    p = subparsers.add_parser("review", help=help_for("review"))
     add_config_option(p)
     p.set_defaults(func=run_review)
 
-    a = subparsers.add_parser("assign", help="把待办（R12）或已记录文件（A34）计入指标")
+    a = subparsers.add_parser("assign", help=help_for("assign"))
     add_config_option(a)
     a.add_argument("ref", metavar="编号", help="待办编号 R12，或文件编号 A34 / SHA-256 前缀")
     a.add_argument("ids", nargs="*", metavar="指标", help="指标编号，例如 12 13 或 加分项1")
     a.add_argument("--section", metavar="科室", help="文件所属科室（发件人未登记时必填）")
     a.set_defaults(func=run_assign)
 
-    d = subparsers.add_parser("dismiss", help="关闭一条待办（不计入任何指标）")
+    d = subparsers.add_parser("dismiss", help=help_for("dismiss"))
     add_config_option(d)
     d.add_argument("ref", metavar="编号", help="待办编号，例如 R12")
     d.add_argument("--reason", default="", metavar="原因")

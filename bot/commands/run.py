@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from bot.commands import help_for
 from bot.commands._common import add_config_option, err, open_app
 from bot.config import ConfigError
 from bot.scheduler import run_forever
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("run", help="常驻运行：定时收取邮件、发送回执、催报提醒和每日汇总")
+    p = subparsers.add_parser("run", help=help_for("run"))
     add_config_option(p)
     p.set_defaults(func=run)
 

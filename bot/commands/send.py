@@ -6,6 +6,7 @@ import argparse
 
 from sqlalchemy import select
 
+from bot.commands import help_for
 from bot.commands._common import add_config_option, err, open_app
 from bot.commands.remind import print_flush
 from bot.config import ConfigError
@@ -15,7 +16,7 @@ from db.models import Outbox
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("send", help="立即发送发件队列中的邮件")
+    p = subparsers.add_parser("send", help=help_for("send"))
     add_config_option(p)
     p.add_argument("--retry-failed", action="store_true", help="先把发送失败的邮件重新放回队列")
     p.set_defaults(func=run)

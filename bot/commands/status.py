@@ -9,6 +9,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
+from bot.commands import help_for
 from bot.commands._common import add_config_option, err, open_app
 from bot.status import Snapshot, snapshot_json, take_snapshot
 from rules.progress import STATE_LABELS, State, tally
@@ -23,7 +24,7 @@ _STYLE = {
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("status", help="查看各指标报送状态和待人工确认事项")
+    p = subparsers.add_parser("status", help=help_for("status"))
     add_config_option(p)
     p.add_argument("--section", metavar="科室", help="只看该科室负责的指标")
     p.add_argument("--json", action="store_true", help="输出 JSON")
