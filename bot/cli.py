@@ -17,20 +17,21 @@ def _chosen(argv: Sequence[str]) -> str | None:
     return next((word for word in argv if word in COMMANDS), None)
 
 
-def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
-    """The full parser for the chosen command; every other command is listed with its help only, so
-    running one command imports one command module (``bot.commands.COMMANDS``)."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """With ``argv``: the full parser for the command it names, every other command listed with its
+    help only, so running one command imports one command module (``bot.commands.COMMANDS``).
+    Without: every command registered in full."""
     parser = argparse.ArgumentParser(
         prog="intake",
         description="intake：依法行政示范单位创建材料收集机器人（邮箱收件、匹配指标、回执、提醒、汇总）。",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
     subparsers = parser.add_subparsers(dest="command", metavar="命令")
-    chosen = _chosen(argv)
+    chosen = _chosen(argv or ())
     for name, (module_name, help_text) in COMMANDS.items():
         if name in subparsers.choices:
             continue  # registered with its module's other commands
-        if name == chosen or (chosen is not None and COMMANDS[chosen][0] == module_name):
+        if argv is None or name == chosen or (chosen is not None and COMMANDS[chosen][0] == module_name):
             importlib.import_module(f"bot.commands.{module_name}").register(subparsers)
         else:
             subparsers.add_parser(name, help=help_text)
