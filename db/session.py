@@ -92,14 +92,43 @@ def alembic_config() -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Run the Alembic migrations on ``engine`` up to ``revision`` (default: the newest)."""
+    """Run the Alembic migrations on ``engine`` up to ``revision`` (default: the newest), atomically:
+    a process killed half-way leaves the database as it was, never half-migrated."""
     config = alembic_config()
+    if engine.dialect.name == "sqlite":
+        _upgrade_sqlite(engine, config, revision)
+        return
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             # Two processes starting at once must not both create the tables.
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def _upgrade_sqlite(engine: Engine, config: Config, revision: str) -> None:
+    # SQLite can roll back DDL, but Python's sqlite3 module (before 3.12) commits on its own around
+    # CREATE/ALTER, so a kill -9 during the first migration left tables without alembic_version
+    # ("table mail already exists" on restart). Take the transaction out of the driver's hands:
+    # autocommit mode plus an explicit BEGIN IMMEDIATE, which also serialises two processes that
+    # start at once (SQLAlchemy's documented pysqlite recipe, applied to this one connection).
+    with engine.connect() as connection:
+        dbapi = connection.connection.driver_connection
+        assert dbapi is not None
+        previous = dbapi.isolation_level
+        dbapi.isolation_level = None
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+            dbapi.execute("COMMIT")
+        except BaseException:
+            if dbapi.in_transaction:
+                dbapi.execute("ROLLBACK")
+            raise
+        finally:
+            connection.rollback()  # SQLAlchemy's own bookkeeping; the driver has nothing open now
+            dbapi.isolation_level = previous
 
 
 def current_revision(engine: Engine) -> str | None:
