@@ -207,3 +207,19 @@ def test_a_mail_that_breaks_processing_is_kept_and_the_poll_goes_on(app, dovecot
     assert app.storage.resolve(failed.raw_path).exists()
     assert ("24", "支队", "b.pdf") in assigned(app)
     assert poll_once(app).mails == 0  # not retried forever: the cursor moved past it
+
+
+def test_poll_over_verified_tls(tmp_path: Path, db_url: str, dovecot) -> None:
+    """Production reads 163 over implicit TLS with certificate checks: the same path, end to end."""
+
+    class OverTls:
+        host, port = dovecot.host, dovecot.tls_port
+        username, password = dovecot.username, dovecot.password
+
+    dovecot.append(submission("【12】清理情况", [("清理情况.docx", doc("tls"))]))
+    deps = app_for(tmp_path, db_url, OverTls, ssl=True, ca_file=dovecot.ca_file)
+    try:
+        assert poll_once(deps).mails == 1
+        assert assigned(deps) == {("12", "支队", "清理情况.docx")}
+    finally:
+        deps.close()
