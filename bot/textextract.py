@@ -94,6 +94,13 @@ def _docx(path: Path) -> Extracted:
 def _pdf(path: Path) -> Extracted:
     from pypdf import PdfReader
 
+    # Not a PDF at all (a renamed file, a broken download): say so at once. pypdf would search the
+    # whole file backwards for an end marker first, seconds for a few megabytes of garbage.
+    with path.open("rb") as f:
+        if b"%PDF-" not in f.read(1024):
+            return _unable("不是有效的 PDF 文件")
+    # pypdf logs every repair it makes to a damaged file as a warning; they are not ours to show.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     reader = PdfReader(str(path))
     if reader.is_encrypted:
         try:

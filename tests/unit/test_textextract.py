@@ -47,6 +47,7 @@ def test_txt_in_the_encodings_people_save(tmp_path: Path, encoding: str) -> None
         ("a.wps", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, ".wps 格式暂不能自动统计字数"),
         ("a.docx", b"not a zip", "不是有效的 .docx 文件"),
         ("a.pdf", b"%PDF-1.4 garbage", "文件无法打开或已损坏"),
+        ("renamed.pdf", bytes(range(256)) * 4000, "不是有效的 PDF 文件"),
         ("a.jpg", b"\xff\xd8\xff", "不支持的文件格式"),
     ],
 )
