@@ -12,8 +12,10 @@ import binascii
 from typing import Protocol
 
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
-# RFC 2045 6.8: characters outside the alphabet (line breaks, stray junk) are to be ignored.
-_B64_JUNK = bytes(b for b in range(256) if b not in _B64_ALPHABET)
+# RFC 2045 6.8: characters outside the alphabet (line breaks, stray junk) are to be ignored. "=" is
+# dropped too: it is only padding at the very end, and one in the middle (two bodies glued together,
+# damage) would stop the decoder; finish() restores the padding of the last quantum.
+_B64_JUNK = bytes(b for b in range(256) if b not in _B64_ALPHABET) + b"="
 
 
 class Sink(Protocol):

@@ -162,9 +162,7 @@ def _decode_into(part: Message, sink: Any, encoding: str | None = None) -> None:
     encoding = (encoding or _header_text(part, "content-transfer-encoding")).strip().lower()
     writer = writer_for(encoding, sink)
     for chunk in _encoded_chunks(part):
-        # "=" is only padding at the very end of a base64 body; one in the middle (a damaged or
-        # concatenated body) would stop the decoder, so padding is dropped here and restored at the end.
-        writer.write(chunk.translate(None, b"=") if encoding == "base64" else chunk)
+        writer.write(chunk)  # the base64 writer drops a stray "=" mid-body (bot.imap_stream)
     writer.finish()
     if isinstance(part, _SpoolingMessage) and part.spooled is not None:
         part.spooled.unlink(missing_ok=True)

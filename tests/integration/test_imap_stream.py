@@ -143,3 +143,23 @@ def test_quoted_printable_writer_across_any_chunk_edge(chunk: int) -> None:
         writer.write(encoded[start : start + chunk])
     writer.finish()
     assert out.getvalue() == data
+
+
+def test_base64_writer_survives_padding_in_the_middle() -> None:
+    import base64
+    import io
+
+    from bot.imap_stream import Base64Writer
+
+    # Damaged input has no right answer; the writer must not raise half-way (binascii.Error) and
+    # must keep what decodes, like mail clients do.
+    first, second = b"glued", b"bodies\xff"
+    encoded = base64.b64encode(first) + b"\r\n" + base64.b64encode(second)
+    assert b"=" in encoded[:-2]  # padding inside the body
+    out = io.BytesIO()
+    writer = Base64Writer(out)
+    for i in range(0, len(encoded), 3):  # chunk edges anywhere
+        writer.write(encoded[i : i + 3])
+    writer.finish()
+    assert out.getvalue().startswith(b"glue")
+    assert len(out.getvalue()) >= len(first + second) - 2
