@@ -31,6 +31,7 @@ from bot.imap_errors import ImapError
 from bot.mail import IncomingMail
 from bot.mailcommands import handle_command_mail, note_refused, route
 from bot.parse import ParseError, parse_message, parse_message_file
+from bot.prefetch import prefetched
 from bot.receipts import enqueue_receipt
 from bot.record import Source, add_mail, add_unparseable, dedupe_key, record_submission
 from bot.validate import validate_mail
@@ -43,6 +44,9 @@ log = logging.getLogger(__name__)
 
 # Mails above this size are streamed to disk by partial fetches instead of fetched whole.
 LARGE_MAIL_BYTES = 8 * 1024 * 1024
+# Fetched mails waiting for processing: small ones wait in memory, so bound them by count and bytes.
+PREFETCH_ITEMS = 256
+PREFETCH_BYTES = 48 * 1024 * 1024
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -113,15 +117,30 @@ def _poll_folder(deps: Deps, folder: str, report: PollReport, progress: Progress
                     save_cursor(s, folder, uidvalidity, 0)
             return
         infos = box.sizes(uids)
-        done = 0
-        for run in _runs(uids, lambda u: u in infos and infos[u].size > LARGE_MAIL_BYTES):
-            for uid, raw in _fetch_run(deps, box, run):
-                date = infos[uid].internaldate if uid in infos else None
-                source = Source(folder, uidvalidity, uid, date or deps.clock())
-                report.add(process_one(deps, raw, source))
-                done += 1
-                if progress is not None:
-                    progress(done, len(uids))
+        runs = list(_runs(uids, lambda u: u in infos and infos[u].size > LARGE_MAIL_BYTES))
+        spool = Path(tempfile.mkdtemp(dir=_spool_dir(deps), prefix="fetch-"))
+
+        def fetch_all() -> Iterator[tuple[int, bytes | Path]]:
+            for run in runs:
+                yield from _fetch_run(box, run, spool)
+
+        try:
+            # The download runs ahead of parsing and recording (bot.prefetch); only that thread uses
+            # the IMAP connection until the loop ends.
+            with prefetched(
+                fetch_all, max_items=PREFETCH_ITEMS, max_bytes=PREFETCH_BYTES, weight=_weight, discard=_discard
+            ) as fetched:
+                for done, (uid, raw) in enumerate(fetched, start=1):
+                    date = infos[uid].internaldate if uid in infos else None
+                    source = Source(folder, uidvalidity, uid, date or deps.clock())
+                    try:
+                        report.add(process_one(deps, raw, source))
+                    finally:
+                        _discard((uid, raw))
+                    if progress is not None:
+                        progress(done, len(uids))
+        finally:
+            shutil.rmtree(spool, ignore_errors=True)
 
 
 def _runs(uids: list[int], is_large: Callable[[int], bool]) -> Iterator[tuple[bool, list[int]]]:
@@ -140,21 +159,27 @@ def _runs(uids: list[int], is_large: Callable[[int], bool]) -> Iterator[tuple[bo
         yield False, run
 
 
-def _fetch_run(deps: Deps, box: MailboxClient, run: tuple[bool, list[int]]) -> Iterator[tuple[int, bytes | Path]]:
+def _fetch_run(box: MailboxClient, run: tuple[bool, list[int]], spool: Path) -> Iterator[tuple[int, bytes | Path]]:
+    """Small mails come as bytes; a large one is streamed to a file in ``spool``, which its consumer
+    deletes (``_discard``) once it is recorded."""
     large, uids = run
     if not large:
         yield from box.fetch_raw(uids)
         return
     uid = uids[0]
-    spool = _spool_dir(deps)
-    with tempfile.NamedTemporaryFile(dir=spool, prefix="large-", suffix=".eml", delete=False) as out:
-        path = Path(out.name)
-    try:
-        with path.open("wb") as out:
-            box.stream_message_to(uid, out)
-        yield uid, path
-    finally:
-        path.unlink(missing_ok=True)
+    path = spool / f"{uid}.eml"
+    with path.open("wb") as out:
+        box.stream_message_to(uid, out)
+    yield uid, path
+
+
+def _weight(item: tuple[int, bytes | Path]) -> int:
+    return len(item[1]) if isinstance(item[1], bytes) else 0  # a spooled mail waits on disk
+
+
+def _discard(item: tuple[int, bytes | Path]) -> None:
+    if isinstance(item[1], Path):
+        item[1].unlink(missing_ok=True)
 
 
 def _spool_dir(deps: Deps) -> Path:

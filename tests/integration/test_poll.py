@@ -223,3 +223,22 @@ def test_poll_over_verified_tls(tmp_path: Path, db_url: str, dovecot) -> None:
         assert assigned(deps) == {("12", "支队", "清理情况.docx")}
     finally:
         deps.close()
+
+
+def test_large_mails_are_streamed_to_disk_and_recorded_in_uid_order(app, dovecot, monkeypatch) -> None:
+    import bot.poll
+
+    monkeypatch.setattr(bot.poll, "LARGE_MAIL_BYTES", 200_000)  # the streaming path, without 8 MB mails
+    big = bytes(range(256)) * 2000  # 512 KB
+    dovecot.append(submission("指标12", [("小.pdf", doc("small"))]))
+    dovecot.append(submission("指标24", [("大文件.pdf", big)]))
+    dovecot.append(submission("指标36", [("小二.pdf", doc("small 2"))]))
+    report = poll_once(app)
+    assert (report.mails, report.errors) == (3, 0)
+    assert assigned(app) == {("12", "支队", "小.pdf"), ("24", "支队", "大文件.pdf"), ("36", "支队", "小二.pdf")}
+    stored = list((app.storage.root / "files").rglob(hashlib.sha256(big).hexdigest()))
+    assert len(stored) == 1 and stored[0].read_bytes() == big
+    with app.sessions() as s:
+        raw_path = s.scalars(select(Mail.raw_path).where(Mail.subject == "指标24")).one()
+    assert app.storage.resolve(raw_path).stat().st_size > len(big)  # the raw .eml is kept whole
+    assert [p for p in (app.storage.root / "spool").rglob("*") if p.is_file()] == []
