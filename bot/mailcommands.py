@@ -74,6 +74,12 @@ def route(deps: Deps, mail: IncomingMail, kind: MailKind) -> Route:
         failed = auth_failure(mail.headers.get("authentication-results", ""), mail.from_addr)
         if failed is not None:
             return Route(commands, refusal=f"收件服务器验证发件人失败（{failed}），该邮件可能是冒名发送，指令未执行")
+    if mail.materials or mail.cloud_links:
+        # The coordinator is also 法规科's sender: a mail with files is material ("确认指标12材料"
+        # reads like a command). Files are never dropped for the sake of a command.
+        return Route(
+            commands, refusal="邮件带有附件，已按报送材料处理，其中的指令未执行；下指令请单独发送不带附件的邮件"
+        )
     return Route(commands, obey=True)
 
 

@@ -257,3 +257,21 @@ def test_authentication_check_can_be_switched_off(app: Deps, dovecot: Any, smtpd
     dovecot.append(command("确认 指标7", headers={"Authentication-Results": "mx.163.com; dkim=fail"}))
     run(relaxed)
     assert state(relaxed, "7", "支队") is State.ACCEPTED
+
+
+def test_a_coordinator_mail_with_files_is_material_not_a_command(
+    app: Deps, dovecot: Any, smtpd_tls: SmtpServer
+) -> None:
+    """法规科's coordinator also sends her own section's files; "确认指标12材料" with an attachment
+    must record the file, not accept indicator 12 and drop it."""
+    dovecot.append(
+        submission("确认指标12材料", [("12-清理情况说明.docx", doc("12 by coordinator"))], sender=COORDINATOR)
+    )
+    run(app)
+    with app.sessions() as s:
+        mail = s.scalars(select(Mail).where(Mail.subject == "确认指标12材料")).one()
+        assert mail.kind == "submission"
+        assert [a.filename for a in mail.attachments] == ["12-清理情况说明.docx"]
+        refused = s.scalars(select(ReviewItem).where(ReviewItem.reason == "command_refused")).one()
+    assert "带有附件" in refused.detail
+    assert state(app, "12", "支队") is State.OUTSTANDING  # nothing was accepted
