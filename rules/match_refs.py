@@ -125,6 +125,12 @@ _EXPLICIT = tuple(
 )
 _LEADING = re.compile(rf"^\s*[(\[【]?\s*(?P<list>{_list(_NUM_DIGITS)})\s*[)\]】]?(?![A-Za-z\d])")
 _DELIMITED = re.compile(rf"(?:^|(?<=[{_SEP_CHARS}]))(?P<list>{_list(_NUM_DIGITS)})(?:\s*项)?(?=$|[{_SEP_CHARS}])")
+# A list glued to a section name ("综合科19 20 23项", "法规科8,9,10"): the list itself shows these are
+# item numbers. A single glued number ("情况说明1", "扫描件001") is a file's own numbering, not evidence.
+_GLUED_LIST = re.compile(
+    rf"(?<=[{_CJK}])(?<![共计等了有这该各前后近约达第至到和及与])"
+    rf"(?P<list>{_NUM_DIGITS}(?:(?:{_SEP}|{_RANGE}|\s+){_NUM_DIGITS})+)(?:\s*项)?(?=$|[{_SEP_CHARS}])"
+)
 _SINGLE_ITEM = re.compile(rf"(?<![\d.共计等了有这该各前后近约达])(?P<list>{_NUM_DIGITS})\s*项")
 _STRAY = re.compile(rf"(?P<list>{_NUM_DIGITS})")
 _NUMBER_TOKEN = re.compile(rf"\d+|[{_CN}]+|{_RANGE}|{_SEP}")
@@ -222,6 +228,7 @@ def find_references(text: str, space: IdSpace, *, leading_counts: bool = True) -
     work = mask(work, _BARE_DASH, keep=_is_short_range)
     if leading_counts:
         work = _collect(work, _LEADING, Evidence.POSITIONAL, space, found)
+    work = _collect(work, _GLUED_LIST, Evidence.POSITIONAL, space, found)
     work = _collect(work, _DELIMITED, Evidence.POSITIONAL, space, found)
     work = _collect(work, _SINGLE_ITEM, Evidence.POSITIONAL, space, found)
     _collect(work, _STRAY, Evidence.WEAK, space, found)
