@@ -114,7 +114,10 @@ _EXTRA = re.compile(
 _EXPLICIT = tuple(
     re.compile(p)
     for p in (
-        rf"(?:三级)?指标\s*(?:第|序号|编号)?\s*:?\s*[(\[【]?\s*(?P<list>{_list(_NUM_ANY)})\s*[)\]】]?\s*[项号]?",
+        # after 指标 a space separates a list too: 指标12 13 14
+        rf"(?:三级)?指标\s*(?:第|序号|编号)?\s*:?\s*[(\[【]?\s*"
+        rf"(?P<list>{_NUM_ANY}(?:(?:{_SEP}|{_RANGE}){_NUM_ANY}|\s+{_NUM_ANY}(?!\d|\s*(?:{_UNITS})))*)"
+        rf"\s*[)\]】]?\s*[项号]?",
         rf"第\s*(?P<list>{_list(_NUM_ANY)})\s*项",
         rf"序号\s*:?\s*(?P<list>{_list(_NUM_ANY)})",
         rf"(?<![\d.])(?P<list>{_NUM_DIGITS}(?:(?:{_SEP}|{_RANGE}){_NUM_DIGITS})+)\s*项",  # 12、13、14项

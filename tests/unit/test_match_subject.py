@@ -40,6 +40,11 @@ REFERENCES = [
     ("回复：回复：Re:指标8", ["8"]),
     # as sections write them
     ("法规科-刘海利-指标8、9、10", ["8", "9", "10"]),
+    # a space separates a list after 指标, but a count after it is not an item
+    ("指标12 13 14", ["12", "13", "14"]),
+    ("指标 12 13", ["12", "13"]),
+    ("指标12 3页", ["12"]),
+    ("指标12 30个学时", ["12"]),
     # a list glued to the section name
     ("综合科19 20 23项", ["19", "20", "23"]),
     ("法规科8,9,10", ["8", "9", "10"]),
