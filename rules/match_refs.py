@@ -91,16 +91,17 @@ _UNITS = (
 _NUMBER_MASKS = tuple(
     re.compile(p, re.IGNORECASE)
     for p in (
+        # letters glued to digits first (v1, PM2.5): a later mask must not take half of them (v1:10.1)
+        r"(?<![A-Za-z])v(?:er)?\s*\.?\s*\d+(?:\.\d+)*",  # v2, V3, ver.2
+        r"[A-Za-z]+\d[\w.]*",  # PM2.5, ISO9001
+        r"(?<!\d)\d+[A-Za-z]+",  # 5G, 3D
         r"(?:电话|手机|联系方式|联系电话|座机|tel|phone)\s*:?\s*[\d\-\s]{3,}",
         r"(?<!\d)\d{4}\s*[-./年]\s*\d{1,2}(?:\s*[-./月]\s*\d{1,2}\s*日?)?(?!\d)",  # 2021-10-20, 2021.10
         r"(?<!\d)\d{1,2}:\d{2}(?!\d)",  # 14:30
         r"(?<![\d.])\d{1,3}\.\d{1,2}(?![\d.])",  # 10.28 (a date or a decimal, never an indicator)
         rf"(?<!\d)\d+\s*(?:{_UNITS})",
-        r"(?<![A-Za-z])v(?:er)?\s*\.?\s*\d+(?:\.\d+)*",  # v2, V3, ver.2
         rf"(?:修改稿|修订稿|修改版|修订版|终稿|定稿|初稿|稿|版本)\s*[-_]?\s*{_NUM_ANY}",
         rf"{_NUM_ANY}\s*(?:稿|版)",
-        r"[A-Za-z]+\d[\w.]*",  # PM2.5, ISO9001
-        r"(?<!\d)\d+[A-Za-z]+",  # 5G, 3D
     )
 )
 
@@ -116,7 +117,7 @@ _EXPLICIT = tuple(
     for p in (
         # after 指标 a space separates a list too: 指标12 13 14
         rf"(?:三级)?指标\s*(?:第|序号|编号)?\s*:?\s*[(\[【]?\s*"
-        rf"(?P<list>{_NUM_ANY}(?:(?:{_SEP}|{_RANGE}){_NUM_ANY}|\s+{_NUM_ANY}(?!\d|\s*(?:{_UNITS})))*)"
+        rf"(?P<list>{_NUM_ANY}(?:(?:{_SEP}|{_RANGE}){_NUM_ANY}|\s+{_NUM_ANY}(?![\d.:]|\s*(?:{_UNITS})))*)"
         rf"\s*[)\]】]?\s*[项号]?",
         rf"第\s*(?P<list>{_list(_NUM_ANY)})\s*项",
         rf"序号\s*:?\s*(?P<list>{_list(_NUM_ANY)})",
@@ -194,6 +195,17 @@ def _resolve(values: Iterable[int | None], kind: str, space: IdSpace) -> tuple[l
     return ids, bad
 
 
+def _remnant(text: str, start: int, end: int) -> bool:
+    """Digits joined by "." or ":" to a masked number are what is left of it ("v1:10.2" with "1:10"
+    masked as a time leaves ".2"), not a number of their own."""
+    before = text[max(0, start - 2) : start]
+    after = text[end : end + 2]
+    # After a number only ":" joins ("30.2020年以来…" is item 30, then a year).
+    return (len(before) == 2 and before[1] in ".:" and before[0] == _MASK) or (
+        len(after) == 2 and after[0] == ":" and after[1] == _MASK
+    )
+
+
 def _collect(
     text: str,
     pattern: re.Pattern[str],
@@ -204,6 +216,8 @@ def _collect(
     """Record every match of ``pattern`` as a reference and return ``text`` with the matches masked."""
     explicit = evidence is Evidence.EXPLICIT
     for m in pattern.finditer(text):
+        if not explicit and _remnant(text, m.start("list"), m.end("list")):
+            continue
         groups = m.groupdict()
         kind = groups.get("kind1") or groups.get("kind2") or ""
         ids, bad = _resolve(_numbers(m["list"], explicit=explicit), kind, space)
@@ -259,7 +273,10 @@ def split_filename(name: str) -> tuple[str, int | None, bool]:
 
 # --- declarations ---------------------------------------------------------------------------------
 
-_DECLARATION_WORDS = r"(?:暂无相关材料|暂无材料|无相关材料|无材料|没有材料|不涉及|无此项|不适用|无此项工作)"
+_DECLARATION_WORDS = (
+    r"(?:暂无相关材料|暂无材料|无相关材料|无材料|没有材料|不涉及|无此项|不适用|无此项工作"
+    r"|无需提供材料|不需提供材料|不需要提供材料|无需材料|无须提供材料)"
+)
 _WHO = r"(?:本部门|本单位|本科室|我科|我部门|我单位|我队|该项|此项|均|都|暂|也)*"
 _DECLARED_AFTER = re.compile(rf"^[\s:,;。()\-_]*{_WHO}\s*{_DECLARATION_WORDS}")
 _DECLARED_BEFORE = re.compile(rf"{_DECLARATION_WORDS}\s*(?:的)?\s*[:]?\s*$")

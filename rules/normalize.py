@@ -24,6 +24,9 @@ _PREFIX = re.compile(
 _BRACKETED_PREFIX = re.compile(r"^\s*[\[【](?:转发|回复|fwd?|re)[\]】]\s*", re.IGNORECASE)
 
 
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+
+
 def normalize(text: str) -> str:
     """Fold ``text`` to the one form every matcher reads.
 
@@ -34,6 +37,9 @@ def normalize(text: str) -> str:
     '指标12-支队(情况说明)'
     """
     folded = unicodedata.normalize("NFKC", text)
+    # NFKC leaves other scripts' digits (١٢, ১২) alone, but a regex \d matches them: fold them too,
+    # so that every matcher sees the same ASCII digits.
+    folded = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group(), 0)), folded)
     folded = _DASHES.sub("-", folded)
     folded = _TILDES.sub("~", folded)
     return _SPACES.sub(" ", folded).strip()

@@ -124,3 +124,8 @@ def _spell(n: int) -> str:
 @given(st.integers(min_value=0, max_value=99))
 def test_chinese_numerals_round_trip(n: int) -> None:
     assert chinese_to_int(_spell(n)) == n
+
+
+def test_digits_of_other_scripts_become_ascii() -> None:
+    assert normalize("指标١٢") == "指标12"  # Arabic-Indic
+    assert normalize("১২৩") == "123"  # Bengali
