@@ -62,7 +62,7 @@ def warn_unconfigured_once(what: str) -> None:
     global _warned_unconfigured
     if not _warned_unconfigured:
         _warned_unconfigured = True
-        log.warning("no [smtp] section in the config: %s are not sent", what)
+        log.info("no [smtp] section in the config: %s are not sent", what)  # the CLI says it in Chinese
 
 
 def flush_outbox(

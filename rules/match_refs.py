@@ -56,7 +56,7 @@ class Reference:
 _MASK = "\ue000"  # private-use character: not a digit, not a space, not a separator
 _CJK = "\u4e00-\u9fff"
 _CN = CHINESE_NUMERAL_CHARS
-_NUM_DIGITS = r"(?<!\d)\d{1,3}(?!\d)"
+_NUM_DIGITS = r"(?<!\d)(?!0\d\d)\d{1,3}(?!\d)"  # 001, 002: a scan or copy sequence, never an item
 # Chinese numerals only count when they end the word (第十二项, 指标十二、十三), never inside one
 # (指标一览表, 十三五规划).
 _NUM_ANY = rf"(?:{_NUM_DIGITS}|[{_CN}]{{1,4}}(?=[项号、,和及与至到\s\-~)\]】:;.]|$))"
@@ -97,7 +97,7 @@ _NUMBER_MASKS = tuple(
         r"(?<!\d)\d+[A-Za-z]+",  # 5G, 3D
         r"(?:电话|手机|联系方式|联系电话|座机|tel|phone)\s*:?\s*[\d\-\s]{3,}",
         r"(?<!\d)\d{4}\s*[-./年]\s*\d{1,2}(?:\s*[-./月]\s*\d{1,2}\s*日?)?(?!\d)",  # 2021-10-20, 2021.10
-        r"(?<!\d)\d{1,2}:\d{2}(?!\d)",  # 14:30
+        r"(?<!\d)(?<!\d\.)\d{1,2}:\d{2}(?!\d)",  # 14:30 (not the tail of 2.12:10, a decimal first)
         r"(?<![\d.])\d{1,3}\.\d{1,2}(?![\d.])",  # 10.28 (a date or a decimal, never an indicator)
         rf"(?<!\d)\d+\s*(?:{_UNITS})",
         rf"(?:修改稿|修订稿|修改版|修订版|终稿|定稿|初稿|稿|版本)\s*[-_]?\s*{_NUM_ANY}",

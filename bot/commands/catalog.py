@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from bot.commands import help_for
 from rules.catalogue import Catalogue, CatalogueError, Indicator, load_catalogue
@@ -66,12 +67,12 @@ def _print_table(catalogue: Catalogue, indicators: tuple[Indicator, ...], sectio
         owners = "\n".join(f"{o.section}（{'、'.join(o.persons)}）" for o in ind.owners)
         table.add_row(
             ind.id,
-            f"{ind.level2_no}.{ind.level2}",
-            ind.text,
-            ind.materials or "[dim]不需提供材料[/dim]",
+            Text(f"{ind.level2_no}.{ind.level2}"),
+            Text(ind.text),
+            Text(ind.materials) if ind.materials else "[dim]不需提供材料[/dim]",
             str(ind.word_limit or ""),
             ind.period_hint or "",
-            owners,
+            Text(owners),
         )
     console = Console(width=None if sys.stdout.isatty() else 160)
     console.print(table)

@@ -7,6 +7,7 @@ import sys
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from bot.actions import assign, dismiss
 from bot.commands import help_for
@@ -57,14 +58,15 @@ def run_review(args: argparse.Namespace) -> int:
             for col in ("编号", "原因", "发件人", "主题", "文件", "候选指标", "说明"):
                 table.add_column(col, overflow="fold")
             for r in items:
+                # Text(), not markup: names and subjects such as "[12]材料" must show as sent.
                 table.add_row(
                     f"R{r.id}",
                     REASONS.get(r.reason, r.reason),
-                    r.mail.from_addr,
-                    r.mail.subject,
-                    f"A{r.attachment.id} {r.attachment.filename}" if r.attachment else "",
+                    Text(r.mail.from_addr),
+                    Text(r.mail.subject),
+                    Text(f"A{r.attachment.id} {r.attachment.filename}" if r.attachment else ""),
                     "、".join(r.candidates or []),
-                    r.detail,
+                    Text(r.detail),
                 )
             Console(width=None if sys.stdout.isatty() else 160).print(table)
             print("处理：intake assign R编号 指标…（必要时加 --section 科室）；intake dismiss R编号")

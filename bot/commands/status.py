@@ -8,6 +8,7 @@ import sys
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from bot.commands import help_for
 from bot.commands._common import add_config_option, err, open_app
@@ -67,11 +68,13 @@ def print_status(snap: Snapshot, section: str | None, console: Console) -> None:
             for o in p.owners
             if section is None or o.section == section
         )
-        files = "；".join(
-            f"{f.filename}（{f.section or '未知发件人'}）"
-            for f in snap.files.get(p.indicator.id, [])
-            if section is None or f.section == section
-        )
+        files = Text(
+            "；".join(
+                f"{f.filename}（{f.section or '未知发件人'}）"
+                for f in snap.files.get(p.indicator.id, [])
+                if section is None or f.section == section
+            )
+        )  # Text(), not markup: a file called "[12]材料.docx" must show as sent
         table.add_row(p.indicator.id, f"[{_STYLE[p.state]}]{STATE_LABELS[p.state]}[/]", owners, files)
     console.print(table)
     if snap.review:

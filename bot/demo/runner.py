@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from bot.app import Deps, build
 from bot.commands.poll import summary as poll_summary
@@ -265,5 +266,5 @@ def _print_sent(out: Console, sent: list[SentMail]) -> None:
     for n, mail in enumerate(sent, start=1):
         message = mail.message
         shown = [addr for _name, addr in getaddresses([str(message["To"] or ""), str(message["Cc"] or "")]) if addr]
-        table.add_row(str(n), "，".join(shown or list(mail.rcpt_tos)), mail.subject)
+        table.add_row(str(n), "，".join(shown or list(mail.rcpt_tos)), Text(mail.subject))
     out.print(table)

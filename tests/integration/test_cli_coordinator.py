@@ -33,17 +33,19 @@ def owner_state(snap: dict, ind: str, section: str) -> str:  # type: ignore[type
 def test_review_assign_dismiss_accept_declare(config: str, dovecot, capsys) -> None:  # type: ignore[no-untyped-def]
     dovecot.append(submission("指标12材料", [("清理情况.pdf", doc("12"))], sender="stranger@qq.com"))
     dovecot.append(submission("材料", [("新建 Microsoft Word 文档.docx", doc("x"))]))
-    dovecot.append(submission("材料二", [("扫描件.pdf", doc("y"))]))
+    dovecot.append(submission("材料二", [("[扫描件]001.pdf", doc("y"))]))
     assert main(["poll", "--config", config]) == 0
     assert "新邮件 3 封" in capsys.readouterr().out
 
     assert main(["review", "--config", config]) == 0
     listing = capsys.readouterr().out
     assert "发件人未登记" in listing and "无法确定指标" in listing
+    # Names and details are shown as sent, not read as terminal markup.
+    assert "[扫描件]001.pdf" in listing and "[[sections]]" in listing
     review = {r["filename"]: r for r in status(config, capsys)["review"]}
     unknown = next(r for r in status(config, capsys)["review"] if r["reason"] == "unknown_sender")
     word = review["新建 Microsoft Word 文档.docx"]
-    scan = review["扫描件.pdf"]
+    scan = review["[扫描件]001.pdf"]
 
     # The unknown sender's file counts for 支队 once the coordinator says whose it is.
     assert owner_state(status(config, capsys), "12", "支队") == "outstanding"

@@ -60,6 +60,9 @@ NO_NUMBER = [
     "IMG_20211020_093015.jpg",
     "微信图片_20211020093015.jpg",
     "扫描件001.pdf",
+    "[扫描件]001.pdf",  # zero-padded sequence numbers are a scanner's or a copy's, never an item
+    "IMG_001.jpg",
+    "2.12：10字.docx",
     "DSC0012.JPG",
     "焦环〔2021〕12号.pdf",
     "二级指标12.docx",
