@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.messages import make_message_id, recipients_of
 from bot.smtp import SmtpAuthError, SmtpError, SmtpPermanentError, SmtpTemporaryError
 from db.models import Outbox
+from db.queries import outbox_due
 
 log = logging.getLogger(__name__)
 
@@ -173,12 +174,7 @@ def _stops_batch(error: SmtpTemporaryError) -> bool:
 
 def _due_ids(sessions: sessionmaker[Session], now: datetime) -> list[int]:
     with sessions.begin() as s:
-        rows = s.scalars(
-            select(Outbox.id)
-            .where(Outbox.status == "queued", Outbox.next_attempt_at <= now)
-            .order_by(Outbox.next_attempt_at, Outbox.id)
-        )
-        return list(rows)
+        return [row.id for row in outbox_due(s, now)]
 
 
 def _claim(sessions: sessionmaker[Session], row_id: int, now: datetime) -> tuple[bytes, list[str], int, str] | None:

@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.mail import IncomingMail, Material
 from db.models import Assignment, Attachment, CloudFile, Mail, Problem, ReviewItem
+from db.queries import has_assignment_with_sha, latest_version
 from db.upserts import ensure_declaration, ensure_stored_file
 from rules.catalogue import Catalogue
 from rules.decision import Decision
@@ -262,29 +263,11 @@ def record_submission(
 
 def assign_file(s: Session, att: Attachment, indicator_id: str, section: str, matched_by: str) -> bool:
     """Count ``att`` for the indicator; False when the same content is already counted there."""
-    same = s.scalar(
-        select(Assignment.id)
-        .join(Attachment, Assignment.attachment_id == Attachment.id)
-        .where(
-            Assignment.indicator_id == indicator_id,
-            Assignment.section == section,
-            Attachment.sha256 == att.sha256,
-        )
-        .limit(1)
-    )
-    if same is not None:
+    if has_assignment_with_sha(s, indicator_id, section, att.sha256):
         return False
     key = name_key(att.filename)
-    previous = s.scalar(
-        select(Assignment.version)
-        .where(
-            Assignment.indicator_id == indicator_id,
-            Assignment.section == section,
-            Assignment.name_key == key,
-        )
-        .order_by(Assignment.version.desc())
-        .limit(1)
-    )
+    latest = latest_version(s, indicator_id, section, key)
+    previous = latest.version if latest is not None else None
     if previous is not None:
         s.execute(
             update(Assignment)

@@ -115,17 +115,6 @@ def current_assignments(
     return s.scalars(stmt).unique().all()
 
 
-def assignments_for(s: Session, indicator_id: str, section: str) -> Sequence[Assignment]:
-    """Every assignment (all versions) of one indicator by one section, oldest first."""
-    stmt = (
-        select(Assignment)
-        .options(_ATTACHMENT_AND_MAIL)
-        .where(Assignment.indicator_id == indicator_id, Assignment.section == section)
-        .order_by(Assignment.id)
-    )
-    return s.scalars(stmt).unique().all()
-
-
 def latest_version(s: Session, indicator_id: str, section: str, name_key: str) -> Assignment | None:
     """The highest version of the file named ``name_key`` for this indicator and section."""
     stmt = (
@@ -210,8 +199,3 @@ def outbox_due(s: Session, now: datetime, *, limit: int | None = None, lock: boo
     if lock:
         stmt = stmt.with_for_update(skip_locked=True)
     return s.scalars(stmt).all()
-
-
-def outbox_by_key(s: Session, key: str) -> Outbox | None:
-    """The outgoing mail enqueued under ``key``, if any."""
-    return s.scalars(select(Outbox).where(Outbox.dedupe_key == key)).one_or_none()

@@ -62,19 +62,6 @@ def test_current_assignments_filters_and_loads_file_and_mail(migrated_session: s
     assert one[0].attachment.sha256 == factories.sha("v2")
 
 
-def test_assignments_for_returns_every_version(migrated_session: sessionmaker[Session]) -> None:
-    with migrated_session.begin() as s:
-        _versions(s)
-    with migrated_session() as s:
-        rows = queries.assignments_for(s, "1.1", "服务科")
-        assert [(r.name_key, r.version, r.is_current) for r in rows] == [
-            ("制度.docx", 1, False),
-            ("制度.docx", 2, True),
-            ("台账.xlsx", 1, True),
-        ]
-        assert queries.assignments_for(s, "9.9", "服务科") == []
-
-
 def test_latest_version(migrated_session: sessionmaker[Session]) -> None:
     with migrated_session.begin() as s:
         _versions(s)
@@ -143,7 +130,7 @@ def _outbox(key: str, **fields: object) -> Outbox:
     return Outbox(**values)
 
 
-def test_outbox_due_and_by_key(migrated_session: sessionmaker[Session]) -> None:
+def test_outbox_due(migrated_session: sessionmaker[Session]) -> None:
     with migrated_session.begin() as s:
         s.add_all([
             _outbox("later", next_attempt_at=NOW + timedelta(minutes=5)),
@@ -159,6 +146,3 @@ def test_outbox_due_and_by_key(migrated_session: sessionmaker[Session]) -> None:
         # A zone other than UTC means the same instant.
         beijing = NOW.astimezone(timezone(timedelta(hours=8))) + timedelta(minutes=5)
         assert len(queries.outbox_due(s, beijing)) == 4
-        found = queries.outbox_by_key(s, "sent")
-        assert found is not None and found.status == "sent"
-        assert queries.outbox_by_key(s, "missing") is None
