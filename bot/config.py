@@ -53,7 +53,9 @@ class Secret:
             try:
                 return self.file.read_text(encoding="utf-8").strip()
             except OSError as exc:
-                raise ConfigError(self.config_path, self.key, f"无法读取密码文件 {self.file}：{exc.strerror}") from exc
+                raise ConfigError(
+                    self.config_path, self.key, f"无法读取密码文件 {self.file}：{_os_reason(exc)}"
+                ) from exc
         raise ConfigError(self.config_path, self.key, "未配置密码来源（password_env 或 password_file）")
 
 
@@ -167,7 +169,8 @@ class _Reader:
         self.path, self.table, self.prefix = path, table, prefix
         unknown = sorted(set(table) - known)
         if unknown:
-            raise ConfigError(path, self.key(unknown[0]), f"未知的配置项（可用：{'、'.join(sorted(known))}）")
+            usable = "、".join(sorted(known - {"password"}))  # "password" is known only to be refused
+            raise ConfigError(path, self.key(unknown[0]), f"未知的配置项（可用：{usable}）")
 
     def key(self, name: str) -> str:
         return f"{self.prefix}.{name}" if self.prefix else name
@@ -407,7 +410,7 @@ def load_config(path: Path) -> Config:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(path, "(文件)", f"无法读取：{exc.strerror}") from exc
+        raise ConfigError(path, "(文件)", f"无法读取：{_os_reason(exc)}") from exc
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -415,6 +418,16 @@ def load_config(path: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "(语法)", f"TOML 语法错误：{exc}") from None
     return parse_config(data, path)
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "文件不存在"
+    if isinstance(exc, PermissionError):
+        return "没有读取权限（配置文件须对运行 intake 的用户可读）"
+    if isinstance(exc, IsADirectoryError):
+        return "这是一个目录，不是文件"
+    return exc.strerror or str(exc)
 
 
 def default_config_path() -> Path:

@@ -65,7 +65,7 @@ def test_secret_from_file(tmp_path: Path) -> None:
         (lambda d: d["mailbox"].update(port="993"), "mailbox.port", "整数"),
         (lambda d: d["mailbox"].update(port=70000), "mailbox.port", "1–65535"),
         (lambda d: d["mailbox"].pop("host"), "mailbox.host", "缺少此项"),
-        (lambda d: d["mailbox"].update(hots="x"), "mailbox.hots", "未知的配置项"),
+        (lambda d: d["mailbox"].update(hots="x"), "mailbox.hots", "未知的配置项（可用：ca_file、connect_timeout"),
         (lambda d: d["campaign"].update(deadline="10月28日"), "campaign.deadline", "日期"),
         (lambda d: d["campaign"].update(timezone="Mars/Base"), "campaign.timezone", "未知时区"),
         (lambda d: d["coordinator"].update(emails=["not-an-address"]), "coordinator.emails", "不是有效的邮箱地址"),
@@ -95,5 +95,5 @@ def test_syntax_error_and_missing_file(tmp_path: Path) -> None:
     bad.write_text("[campaign\nname = 1\n")
     with pytest.raises(ConfigError, match="TOML 语法错误"):
         load_config(bad)
-    with pytest.raises(ConfigError, match="无法读取"):
+    with pytest.raises(ConfigError, match="无法读取：文件不存在"):
         load_config(tmp_path / "missing.toml")
