@@ -107,7 +107,7 @@ def child_poll(config: Path) -> None:
     """Runs in a fresh process: build the app, note the RSS baseline, poll, report the peak."""
     from bot.app import build
     from bot.config import load_config
-    from bot.poll import poll_once
+    from bot.ingest.poll import poll_once
 
     deps = build(load_config(config))
     # ru_maxrss would include the parent's memory from before exec(); reset the kernel's high-water

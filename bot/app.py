@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Config
-from bot.imap import ImapSettings
-from bot.storage import Storage
+from bot.ingest.storage import Storage
+from bot.mailbox.imap import ImapSettings
 from db.session import make_engine, make_sessionmaker, upgrade
 from rules.catalogue import Catalogue, load_catalogue
 

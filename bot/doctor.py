@@ -5,7 +5,7 @@ The checks, in order (a failed step skips the steps that need it):
 - config: the file loads (``bot.config.load_config``), the 授权码 can be read (env var or 0600 file);
 - IMAP: TCP connect -> TLS handshake with certificate verification -> LOGIN -> RFC 2971 ID ->
   EXAMINE of every configured folder (read-only, as the poll does);
-- SMTP: TCP connect -> TLS -> login through ``bot.smtp.SmtpSender``; no mail is sent;
+- SMTP: TCP connect -> TLS -> login through ``bot.outgoing.smtp.SmtpSender``; no mail is sent;
 - database: reachable, and migrated to the newest revision;
 - storage: the file folder is writable and has free space;
 - clock: the machine's time is plausible and synchronised; the campaign's time zone.
@@ -35,7 +35,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Config, ConfigError, Secret, load_config
-from bot.imap_errors import (
+from bot.mailbox.errors import (
     ImapAuthError,
     ImapConnectionError,
     ImapError,
@@ -43,7 +43,7 @@ from bot.imap_errors import (
     ImapUnsafeLoginError,
     translate,
 )
-from bot.smtp import SmtpAuthError, SmtpError, SmtpSender, SmtpSettings
+from bot.outgoing.smtp import SmtpAuthError, SmtpError, SmtpSender, SmtpSettings
 from db.session import current_revision, head_revision, make_engine
 
 FREE_SPACE_FAIL = 200 * 1024 * 1024  # below this the next big attachment may not fit

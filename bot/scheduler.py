@@ -35,11 +35,11 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import Deps
-from bot.digest import send_digest
-from bot.imap_errors import ImapError
-from bot.poll import poll_once
-from bot.reminders import send_reminders
-from bot.sending import flush_outbox
+from bot.ingest.poll import poll_once
+from bot.mailbox.errors import ImapError
+from bot.outgoing.digest import send_digest
+from bot.outgoing.reminders import send_reminders
+from bot.outgoing.sending import flush_outbox
 
 log = logging.getLogger(__name__)
 

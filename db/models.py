@@ -1,7 +1,7 @@
 """SQLAlchemy 2 typed models: the database schema of docs/ARCHITECTURE.md, one class per table.
 
 The models only describe data. Which mail is a submission, which file is a new version and when a
-reminder is due are decided elsewhere (rules/, bot/record.py); the unique constraints here are what
+reminder is due are decided elsewhere (rules/, bot/ingest/record.py); the unique constraints here are what
 make every write safe to repeat (two pollers, a crash and a restart).
 
 All timestamps are timezone-aware UTC on the Python side, on SQLite as well as PostgreSQL.

@@ -11,7 +11,7 @@ docs/VALIDATION.md:
 3. white space of any kind counts nothing and separates runs; an East Asian character also ends a run
    ("2020年1月" is 2020 + 年 + 1 + 月 = 4).
 
-Pure: strings in, numbers out. The file's text is extracted elsewhere (bot.textextract).
+Pure: strings in, numbers out. The file's text is extracted elsewhere (bot.mime.textextract).
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ def load(args: argparse.Namespace) -> Config | None:
 
 def run_action(args: argparse.Namespace, action: Callable[[Deps, Session], str]) -> int:
     """Open the app, run one coordinator action in one transaction, print what it did (or why not)."""
-    from bot.actions import ActionError
+    from bot.coordinator.actions import ActionError
 
     deps = open_app(args)
     if deps is None:

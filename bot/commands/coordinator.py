@@ -1,7 +1,7 @@
 """``intake return`` / ``accept`` / ``declare``: the coordinator's verdicts on the command line.
 
-The same actions as the mailed commands (``bot.actions``); ``return`` also queues the notice to the
-section (``bot.mailcommands.queue_return_notice``) and sends what is due in the outbox.
+The same actions as the mailed commands (``bot.coordinator.actions``); ``return`` also queues the notice to the
+section (``bot.coordinator.mailcommands.queue_return_notice``) and sends what is due in the outbox.
 """
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import re
 
-from bot.actions import ActionError, accept, declare, return_
 from bot.commands import help_for
 from bot.commands._common import add_config_option, err, open_app, run_action
-from bot.mailcommands import queue_return_notice
-from bot.sending import flush_outbox, flush_summary
+from bot.coordinator.actions import ActionError, accept, declare, return_
+from bot.coordinator.mailcommands import queue_return_notice
+from bot.outgoing.sending import flush_outbox, flush_summary
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -9,8 +9,8 @@ from bot.commands import help_for
 from bot.commands._common import add_config_option, err, open_app
 from bot.commands.remind import add_time_options, parse_now, print_flush
 from bot.config import ConfigError
-from bot.digest import send_digest, write_digest_html
-from bot.render import cn_date, render, subject_for
+from bot.outgoing.digest import send_digest, write_digest_html
+from bot.outgoing.render import cn_date, render, subject_for
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -1,4 +1,4 @@
-"""``intake export DIR [--zip]``: the materials for the evaluators (see ``bot.export``)."""
+"""``intake export DIR [--zip]``: the materials for the evaluators (see ``bot.coordinator.export``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.commands import help_for
 from bot.commands._common import add_config_option, err, open_app
-from bot.export import MANIFEST_NAME, SUMMARY_NAME, ExportError, export
+from bot.coordinator.export import MANIFEST_NAME, SUMMARY_NAME, ExportError, export
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

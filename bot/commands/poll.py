@@ -13,9 +13,9 @@ from bot.commands import help_for
 from bot.commands._common import add_config_option, err, open_app
 from bot.commands.remind import print_flush
 from bot.config import ConfigError
-from bot.imap_errors import ImapAuthError, ImapError, ImapUnsafeLoginError
-from bot.poll import PollReport, poll_once
-from bot.sending import flush_outbox
+from bot.ingest.poll import PollReport, poll_once
+from bot.mailbox.errors import ImapAuthError, ImapError, ImapUnsafeLoginError
+from bot.outgoing.sending import flush_outbox
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

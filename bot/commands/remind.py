@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from bot.commands import help_for
 from bot.commands._common import add_config_option, err, open_app
 from bot.config import ConfigError, SmtpConfig
-from bot.outbox import FlushReport
-from bot.reminders import send_reminders
-from bot.render import cn_date, render
-from bot.sending import explain_smtp_error, flush_summary
+from bot.outgoing.outbox import FlushReport
+from bot.outgoing.reminders import send_reminders
+from bot.outgoing.render import cn_date, render
+from bot.outgoing.sending import explain_smtp_error, flush_summary
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

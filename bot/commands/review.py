@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from bot.actions import assign, dismiss
 from bot.commands import help_for
 from bot.commands._common import add_config_option, open_app, run_action
+from bot.coordinator.actions import assign, dismiss
 from db.queries import open_review_items
 
 REASONS = {

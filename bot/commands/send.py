@@ -10,8 +10,8 @@ from bot.commands import help_for
 from bot.commands._common import add_config_option, err, open_app
 from bot.commands.remind import print_flush
 from bot.config import ConfigError
-from bot.outbox import retry_failed
-from bot.sending import flush_outbox
+from bot.outgoing.outbox import retry_failed
+from bot.outgoing.sending import flush_outbox
 from db.models import Outbox
 
 

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from bot.commands import help_for
 from bot.commands._common import add_config_option, err, open_app
-from bot.status import Snapshot, snapshot_json, take_snapshot
+from bot.coordinator.status import Snapshot, snapshot_json, take_snapshot
 from rules.progress import STATE_LABELS, State, tally
 
 _STYLE = {

@@ -29,16 +29,16 @@ from bot.app import Deps, build
 from bot.commands.poll import summary as poll_summary
 from bot.commands.status import print_status
 from bot.config import load_config
+from bot.coordinator.export import export
+from bot.coordinator.status import take_snapshot
 from bot.demo.samples import COORDINATOR, MAILBOX, SECTIONS, Sample, demo_mails
 from bot.demo.servers import ImapServer, SentMail, SmtpServer
 from bot.demo.tls import make_tls
-from bot.digest import send_digest, write_digest_html
-from bot.export import export
-from bot.outbox import FlushReport
-from bot.poll import PollReport, poll_once
-from bot.reminders import send_reminders
-from bot.sending import flush_outbox, flush_summary
-from bot.status import take_snapshot
+from bot.ingest.poll import PollReport, poll_once
+from bot.outgoing.digest import send_digest, write_digest_html
+from bot.outgoing.outbox import FlushReport
+from bot.outgoing.reminders import send_reminders
+from bot.outgoing.sending import flush_outbox, flush_summary
 
 TZ = ZoneInfo("Asia/Shanghai")
 # Monday of the last week before the 28 October deadline: the 3-days-before reminder is due at 09:00,

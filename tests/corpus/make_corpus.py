@@ -831,7 +831,7 @@ def zip_attachment() -> Item:
             b"",
         ]
     )
-    # Only the archive's name is this corpus item's business; its members belong to bot/archive.py.
+    # Only the archive's name is this corpus item's business; its members belong to bot/mime/archive.py.
     return Item(
         "zip_attachment",
         "a zip whose GBK-encoded RFC 2047 name must decode",

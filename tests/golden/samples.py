@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from bot.messages import (
+from bot.outgoing.messages import (
     ArrivalLine,
     CloudFileLine,
     CloudLinkLine,

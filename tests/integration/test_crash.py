@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from bot.app import Deps, build
 from bot.config import load_config
-from bot.imap_errors import ImapConnectionError
-from bot.poll import poll_once
+from bot.ingest.poll import poll_once
+from bot.mailbox.errors import ImapConnectionError
 from db.models import Assignment, Attachment, Mail, ReviewItem
 from tests.support.app import app_for, write_config_file
 from tests.support.mails import doc, gbk_zip, submission

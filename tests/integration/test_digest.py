@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Deps, build
-from bot.digest import build_digest, send_digest, write_digest_html
-from bot.messages import build_message, make_message_id
-from bot.outbox import enqueue
-from bot.render import render
-from bot.sending import flush_outbox
+from bot.outgoing.digest import build_digest, send_digest, write_digest_html
+from bot.outgoing.messages import build_message, make_message_id
+from bot.outgoing.outbox import enqueue
+from bot.outgoing.render import render
+from bot.outgoing.sending import flush_outbox
 from db.models import CloudFile, Mail, Outbox
 from tests.fixtures.smtpd import SmtpServer
 from tests.support.app import config_for

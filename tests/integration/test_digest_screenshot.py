@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.render import render
+from bot.outgoing.render import render
 from tests.golden import samples
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")

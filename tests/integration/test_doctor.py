@@ -14,7 +14,7 @@ import pytest
 
 from bot.commands import doctor as doctor_command
 from bot.doctor import FAIL, OK, Check, _imap_failure, run_checks
-from bot.imap_errors import translate
+from bot.mailbox.errors import translate
 from db.session import make_engine, upgrade
 from tests.fixtures.smtpd import SmtpServer
 

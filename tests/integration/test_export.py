@@ -13,12 +13,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.actions import return_
 from bot.app import Deps
 from bot.cli import main
-from bot.export import MANIFEST_NAME, SUMMARY_NAME, ExportError, export, item_folder
-from bot.export_xlsx import HEADERS
-from bot.poll import poll_once
+from bot.coordinator.actions import return_
+from bot.coordinator.export import MANIFEST_NAME, SUMMARY_NAME, ExportError, export, item_folder
+from bot.coordinator.export_xlsx import HEADERS
+from bot.ingest.poll import poll_once
 from db.models import Assignment, Attachment
 from tests.support.app import app_for
 from tests.support.docs import cjk_text, make_docx

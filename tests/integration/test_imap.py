@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.imap import ImapAuthError, ImapError, ImapSettings, ImapTlsError, MailboxClient
+from bot.mailbox.imap import ImapAuthError, ImapError, ImapSettings, ImapTlsError, MailboxClient
 from tests.fixtures.dovecot import DovecotMailbox
 from tests.fixtures.tcpproxy import ProxyFactory, TcpProxy, tcp_proxy  # noqa: F401  (fixture)
 
@@ -196,7 +196,7 @@ def test_sizes_reads_bodystructure(dovecot: DovecotMailbox) -> None:
     assert parts["1"].params["charset"] == "utf-8"
     pdf = parts["2"]
     assert (pdf.content_type, pdf.encoding, pdf.disposition) == ("application/pdf", "base64", "attachment")
-    assert pdf.filename is not None and "utf-8''" in pdf.filename  # RFC 2231, decoded by bot.charsets
+    assert pdf.filename is not None and "utf-8''" in pdf.filename  # RFC 2231, decoded by bot.mime.charsets
     assert pdf.is_attachment
     assert pdf.size > 1300
     assert parts["3"].content_type == "message/rfc822"

@@ -12,7 +12,7 @@ from email.policy import SMTP
 
 import pytest
 
-from bot.imap import (
+from bot.mailbox.imap import (
     ImapAuthError,
     ImapConnectionError,
     ImapError,

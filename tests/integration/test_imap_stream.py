@@ -11,8 +11,8 @@ from email.policy import SMTP
 
 import pytest
 
-from bot.imap import ImapMessageGoneError, MailboxClient
-from bot.imap_stream import Base64Writer, QuotedPrintableWriter
+from bot.mailbox.imap import ImapMessageGoneError, MailboxClient
+from bot.mime.transfer import Base64Writer, QuotedPrintableWriter
 from tests.fixtures.dovecot import DovecotMailbox
 from tests.integration.test_imap import settings_for
 
@@ -149,7 +149,7 @@ def test_base64_writer_survives_padding_in_the_middle() -> None:
     import base64
     import io
 
-    from bot.imap_stream import Base64Writer
+    from bot.mime.transfer import Base64Writer
 
     # Damaged input has no right answer; the writer must not raise half-way (binascii.Error) and
     # must keep what decodes, like mail clients do.

@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Deps, with_clock
-from bot.poll import poll_once
-from bot.sending import flush_outbox
-from bot.status import take_snapshot
+from bot.coordinator.status import take_snapshot
+from bot.ingest.poll import poll_once
+from bot.outgoing.sending import flush_outbox
 from db.models import Acceptance, Assignment, Attachment, Declaration, Mail, Outbox, ReturnRecord, ReviewItem
 from rules.progress import State
 from tests.fixtures.smtpd import ReceivedMail, SmtpServer

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.messages import LOOP_HEADER, build_message, make_message_id
-from bot.outbox import FlushReport, enqueue, flush, retry_delay, retry_failed
-from bot.render import render, subject_for
-from bot.smtp import SmtpSender, SmtpSettings
+from bot.outgoing.messages import LOOP_HEADER, build_message, make_message_id
+from bot.outgoing.outbox import FlushReport, enqueue, flush, retry_delay, retry_failed
+from bot.outgoing.render import render, subject_for
+from bot.outgoing.smtp import SmtpSender, SmtpSettings
 from db.models import Outbox
 from db.session import make_engine, make_sessionmaker, upgrade
 from tests.fixtures.smtpd import SmtpServer

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.poll import poll_once
-from bot.status import snapshot_json, take_snapshot
+from bot.coordinator.status import snapshot_json, take_snapshot
+from bot.ingest.poll import poll_once
 from db.models import Assignment, Attachment, Mail, MailboxCursor, ReviewItem
 from tests.support.app import app_for
 from tests.support.mails import auto_reply, doc, gbk_zip, submission
@@ -185,16 +185,16 @@ def test_two_pollers_at_once_record_each_mail_once(tmp_path: Path, db_url: str, 
 
 
 def test_a_mail_that_breaks_processing_is_kept_and_the_poll_goes_on(app, dovecot, monkeypatch) -> None:
-    import bot.poll
+    import bot.ingest.poll
 
-    real = bot.poll.evaluate
+    real = bot.ingest.poll.evaluate
 
     def breaks_on_one(subject, *args, **kwargs):
         if "炸" in subject:
             raise RuntimeError("simulated bug")
         return real(subject, *args, **kwargs)
 
-    monkeypatch.setattr(bot.poll, "evaluate", breaks_on_one)
+    monkeypatch.setattr(bot.ingest.poll, "evaluate", breaks_on_one)
     dovecot.append(submission("指标12 炸", [("a.pdf", doc("a"))]))
     dovecot.append(submission("指标24", [("b.pdf", doc("b"))]))
     report = poll_once(app)
@@ -226,9 +226,9 @@ def test_poll_over_verified_tls(tmp_path: Path, db_url: str, dovecot) -> None:
 
 
 def test_large_mails_are_streamed_to_disk_and_recorded_in_uid_order(app, dovecot, monkeypatch) -> None:
-    import bot.poll
+    import bot.ingest.poll
 
-    monkeypatch.setattr(bot.poll, "LARGE_MAIL_BYTES", 200_000)  # the streaming path, without 8 MB mails
+    monkeypatch.setattr(bot.ingest.poll, "LARGE_MAIL_BYTES", 200_000)  # the streaming path, without 8 MB mails
     big = bytes(range(256)) * 2000  # 512 KB
     dovecot.append(submission("指标12", [("小.pdf", doc("small"))]))
     dovecot.append(submission("指标24", [("大文件.pdf", big)]))

@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 
 from bot.app import Deps, with_clock
 from bot.config import ReceiptsConfig
-from bot.messages import LOOP_HEADER
-from bot.poll import poll_once
-from bot.sending import flush_outbox
+from bot.ingest.poll import poll_once
+from bot.outgoing.messages import LOOP_HEADER
+from bot.outgoing.sending import flush_outbox
 from db.models import Mail, Outbox, ReviewItem
 from tests.fixtures.smtpd import SmtpServer
 from tests.support.app import app_for
@@ -216,7 +216,7 @@ def test_receipt_and_mail_commit_together(app: Deps, dovecot: Any, monkeypatch: 
     """The process dying while queuing the receipt records nothing; the next poll records mail and
     receipt. (A BaseException stands for the crash: ordinary exceptions are bugs, which the poll
     records as an error mail and goes on.)"""
-    import bot.receipts
+    import bot.outgoing.receipts
 
     class Crash(BaseException):
         pass
@@ -225,7 +225,7 @@ def test_receipt_and_mail_commit_together(app: Deps, dovecot: Any, monkeypatch: 
         raise Crash("crash while queuing the receipt")
 
     dovecot.append(submission("指标12", [("a.pdf", doc("atomic"))]))
-    monkeypatch.setattr(bot.receipts, "enqueue", broken)
+    monkeypatch.setattr(bot.outgoing.receipts, "enqueue", broken)
     with pytest.raises(Crash):
         poll_once(app)
     with app.sessions() as s:

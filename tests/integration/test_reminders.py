@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from bot.app import Deps, build, with_clock
 from bot.config import RemindersConfig
-from bot.reminders import due_reminders, send_reminders
+from bot.outgoing.reminders import due_reminders, send_reminders
+from bot.outgoing.sending import flush_outbox
 from bot.scheduler import run_reminder_job
-from bot.sending import flush_outbox
 from db.models import Outbox
 from db.upserts import ensure_declaration
 from tests.fixtures.smtpd import SmtpServer

@@ -21,7 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 
-import bot.sending
+import bot.outgoing.sending
 from bot.app import Deps, build, with_clock
 from bot.cli import main
 from bot.scheduler import (
@@ -43,7 +43,7 @@ T0 = datetime(2021, 10, 21, 9, 0, tzinfo=CST)
 
 @pytest.fixture(autouse=True)
 def no_pacing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bot.sending, "PACE_SECONDS", 0.0)
+    monkeypatch.setattr(bot.outgoing.sending, "PACE_SECONDS", 0.0)
 
 
 def smtp_config(server: SmtpServer, password: str | None = None) -> dict[str, Any]:

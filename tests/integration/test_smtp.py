@@ -1,4 +1,4 @@
-"""bot.smtp against a real SMTP server (aiosmtpd on 127.0.0.1): TLS, AUTH, headers, error classes."""
+"""bot.outgoing.smtp against a real SMTP server (aiosmtpd on 127.0.0.1): TLS, AUTH, headers, error classes."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from email.message import EmailMessage
 
 import pytest
 
-from bot.messages import LOOP_HEADER, build_message, make_message_id
-from bot.render import render, subject_for
-from bot.smtp import (
+from bot.outgoing.messages import LOOP_HEADER, build_message, make_message_id
+from bot.outgoing.render import render, subject_for
+from bot.outgoing.smtp import (
     SmtpAuthError,
     SmtpPermanentError,
     SmtpSender,

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Deps
-from bot.poll import poll_once
+from bot.ingest.poll import poll_once
 from db.models import Attachment, Outbox, Problem, ReviewItem
 from tests.fixtures.smtpd import SmtpServer
 from tests.integration.test_mailcommands import smtp_config

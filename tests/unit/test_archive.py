@@ -1,4 +1,4 @@
-"""bot.archive: zip members (GBK names, junk, limits, escapes, nesting) and winmail.dat (TNEF).
+"""bot.mime.archive: zip members (GBK names, junk, limits, escapes, nesting) and winmail.dat (TNEF).
 
 Every archive is built here in the test, byte by byte where the stdlib cannot write the form that
 Chinese Windows produces (GBK names without the UTF-8 flag)."""
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.archive import ArchiveLimits, decode_member_name, expand, junk_reason, member_label
-from bot.mail import DecodedText, Material, Skipped
+from bot.mime.archive import ArchiveLimits, decode_member_name, expand, junk_reason, member_label
+from bot.mime.mail import DecodedText, Material, Skipped
 from tests.support.zips import make_zip
 
 # --- builders --------------------------------------------------------------------------------------

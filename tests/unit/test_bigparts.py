@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.bigparts import RUN_THRESHOLD, Diverter
-from bot.parse import parse_message, parse_message_file
+from bot.mime.bigparts import RUN_THRESHOLD, Diverter
+from bot.mime.parse import parse_message, parse_message_file
 
 
 def mail_with(attachments: list[tuple[str, bytes]], body: str = "见附件") -> bytes:

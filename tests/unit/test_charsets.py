@@ -1,4 +1,4 @@
-"""bot.charsets: one row per client form in MAIL-FACTS.md, built from the literal bytes clients send."""
+"""bot.mime.charsets: one row per client form in MAIL-FACTS.md, built from the literal bytes clients send."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from email.message import Message
 
 import pytest
 
-from bot.charsets import charset_alias, decode_body, decode_filename, decode_header_value
+from bot.mime.charsets import charset_alias, decode_body, decode_filename, decode_header_value
 
 
 @pytest.mark.parametrize(

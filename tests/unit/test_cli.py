@@ -29,7 +29,8 @@ def test_each_command_has_its_full_parser(name: str) -> None:
 def test_running_one_command_does_not_import_the_others() -> None:
     code = (
         "import sys; from bot.cli import main; main(['catalog', '--json']);"
-        "heavy = [m for m in ('bot.poll', 'bot.export', 'bot.demo', 'sqlalchemy', 'openpyxl') if m in sys.modules];"
+        "heavy = [m for m in ('bot.ingest.poll', 'bot.coordinator.export', 'bot.demo', 'sqlalchemy', 'openpyxl')"
+        " if m in sys.modules];"
         "print('HEAVY', heavy, file=sys.stderr)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,4 +1,4 @@
-"""bot.cloudlinks: 超大附件 and cloud-drive links in hand-built 163 / QQ / kdocs / 百度网盘 bodies."""
+"""bot.mime.cloudlinks: 超大附件 and cloud-drive links in hand-built 163 / QQ / kdocs / 百度网盘 bodies."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from bot.cloudlinks import TIMEZONE, UNNAMED, find_cloud_links, parse_expiry, parse_size, provider_of
-from bot.mail import CloudLink
+from bot.mime.cloudlinks import TIMEZONE, UNNAMED, find_cloud_links, parse_expiry, parse_size, provider_of
+from bot.mime.mail import CloudLink
 
 
 def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

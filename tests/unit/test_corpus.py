@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from bot.parse import parse_message, parse_message_file
+from bot.mime.parse import parse_message, parse_message_file
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 ITEMS = sorted(path.name.removesuffix(".eml") for path in CORPUS.glob("*.eml"))

@@ -9,7 +9,7 @@ from email.policy import SMTP, default
 
 import pytest
 
-from bot.messages import (
+from bot.outgoing.messages import (
     CONTEXT_TYPES,
     LOOP_HEADER,
     MAIL_KINDS,

@@ -1,4 +1,4 @@
-"""bot.parse: headers, ids, dates, what is a material, bodies, spooling, broken input."""
+"""bot.mime.parse: headers, ids, dates, what is a material, bodies, spooling, broken input."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import bot.archive
-import bot.cloudlinks
-from bot.mail import CloudLink, Material, Skipped
-from bot.parse import SPOOL_THRESHOLD, ParseError, parse_message, parse_message_file
+import bot.mime.archive
+import bot.mime.cloudlinks
+from bot.mime.mail import CloudLink, Material, Skipped
+from bot.mime.parse import SPOOL_THRESHOLD, ParseError, parse_message, parse_message_file
 
 CRLF = b"\r\n"
 BASE = [
@@ -430,7 +430,7 @@ def test_every_material_goes_through_archive_expand(tmp_path: Path, monkeypatch:
         assert workdir == tmp_path
         return [], [Skipped(material.filename.text, "zip-bomb")]
 
-    monkeypatch.setattr(bot.archive, "expand", fake_expand)
+    monkeypatch.setattr(bot.mime.archive, "expand", fake_expand)
     parsed = parse_message(multipart(attachment(b"a.zip", b"PK\x03\x04"), attachment(b"b.pdf", PDF)), tmp_path)
     assert seen == ["a.zip", "b.pdf"]
     assert parsed.materials == []
@@ -445,7 +445,7 @@ def test_cloud_links_get_the_bodies(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         calls.append((html, text))
         return [link]
 
-    monkeypatch.setattr(bot.cloudlinks, "find_cloud_links", fake_find)
+    monkeypatch.setattr(bot.mime.cloudlinks, "find_cloud_links", fake_find)
     raw = mail(b"Content-Type: text/html; charset=utf-8", b"", "<a download>大文件.zip</a>".encode())
     parsed = parse_message(raw, tmp_path)
     assert calls == [("<a download>大文件.zip</a>\r\n", "大文件.zip")]

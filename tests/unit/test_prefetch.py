@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.prefetch import prefetched
+from bot.mailbox.prefetch import prefetched
 
 
 def test_items_arrive_in_order() -> None:

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.commands.remind import parse_now
-from bot.outbox import FlushReport
-from bot.reminders import reminder_key, subject_example
-from bot.sending import explain_smtp_error, flush_summary
-from bot.smtp import SmtpAuthError, SmtpPermanentError, SmtpTemporaryError
+from bot.outgoing.outbox import FlushReport
+from bot.outgoing.reminders import reminder_key, subject_example
+from bot.outgoing.sending import explain_smtp_error, flush_summary
+from bot.outgoing.smtp import SmtpAuthError, SmtpPermanentError, SmtpTemporaryError
 from rules.catalogue import load_catalogue
 
 CST = ZoneInfo("Asia/Shanghai")

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from jinja2 import UndefinedError
 
-from bot.messages import FileLine, MailContext, MailKind
-from bot.render import render, subject_for
+from bot.outgoing.messages import FileLine, MailContext, MailKind
+from bot.outgoing.render import render, subject_for
 from tests.golden import samples
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
@@ -58,7 +58,7 @@ def test_missing_context_field_raises() -> None:
 
     from jinja2 import Environment
 
-    from bot.render import environment
+    from bot.outgoing.render import environment
 
     env: Environment = environment()
     with pytest.raises(UndefinedError):

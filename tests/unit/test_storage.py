@@ -1,4 +1,4 @@
-"""bot.storage: content-addressed store, raw mail archive, path confinement and safe_name."""
+"""bot.ingest.storage: content-addressed store, raw mail archive, path confinement and safe_name."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.storage import Storage, StorageError, safe_name
+from bot.ingest.storage import Storage, StorageError, safe_name
 
 
 def _sha(data: bytes) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.textextract import extract_text
+from bot.mime.textextract import extract_text
 from rules.wordcount import count_words
 from tests.support.docs import cjk_text, make_docx, make_pdf
 

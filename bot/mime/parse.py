@@ -1,4 +1,4 @@
-"""Raw mail (bytes or a spooled .eml file) -> :class:`bot.mail.IncomingMail`.
+"""Raw mail (bytes or a spooled .eml file) -> :class:`bot.mime.mail.IncomingMail`.
 
 Parsing uses the stdlib ``email`` feed parser with ``policy.compat32`` and no mail-parser, because of
 three facts in ``docs/MAIL-FACTS.md``: mail-parser decodes ``gb2312``-labelled GBK text with
@@ -6,8 +6,8 @@ three facts in ``docs/MAIL-FACTS.md``: mail-parser decodes ``gb2312``-labelled G
 surrogate escapes (``raw_items()``); and both parsers hold every payload in memory. Here every leaf
 payload larger than :data:`SPOOL_THRESHOLD` is moved to a file the moment the parser finishes it, then
 decoded to its final content-addressed file in chunks, so one big attachment is in memory once, briefly,
-in its encoded form only. For mails read from a file (big mails), :mod:`bot.bigparts` goes further and
-keeps long base64 runs out of the parser altogether. Decoding of names and text is :mod:`bot.charsets`' job.
+in its encoded form only. For mails read from a file (big mails), :mod:`bot.mime.bigparts` goes further and
+keeps long base64 runs out of the parser altogether. Decoding of names and text is :mod:`bot.mime.charsets`' job.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from typing import IO, Any
 
 from bs4 import BeautifulSoup
 
-from bot.bigparts import Diverter
-from bot.charsets import decode_body, decode_filename, decode_header_value
-from bot.imap_stream import writer_for
-from bot.mail import CloudLink, DecodedText, IncomingMail, Material, Skipped
+from bot.mime.bigparts import Diverter
+from bot.mime.charsets import decode_body, decode_filename, decode_header_value
+from bot.mime.mail import CloudLink, DecodedText, IncomingMail, Material, Skipped
+from bot.mime.transfer import writer_for
 
 __all__ = ["SPOOL_THRESHOLD", "ParseError", "parse_message", "parse_message_file"]
 
@@ -162,7 +162,7 @@ def _decode_into(part: Message, sink: Any, encoding: str | None = None) -> None:
     encoding = (encoding or _header_text(part, "content-transfer-encoding")).strip().lower()
     writer = writer_for(encoding, sink)
     for chunk in _encoded_chunks(part):
-        writer.write(chunk)  # the base64 writer drops a stray "=" mid-body (bot.imap_stream)
+        writer.write(chunk)  # the base64 writer drops a stray "=" mid-body (bot.mime.transfer)
     writer.finish()
     if isinstance(part, _SpoolingMessage) and part.spooled is not None:
         part.spooled.unlink(missing_ok=True)
@@ -328,7 +328,7 @@ def _date(value: str | None, defects: list[str]) -> datetime | None:
 
 
 def _cloud_links(html: str | None, text: str, forwarded: list[tuple[str | None, str]]) -> list[CloudLink]:
-    from bot.cloudlinks import find_cloud_links
+    from bot.mime.cloudlinks import find_cloud_links
 
     links: list[CloudLink] = []
     seen: set[str] = set()
@@ -341,7 +341,7 @@ def _cloud_links(html: str | None, text: str, forwarded: list[tuple[str | None, 
 
 
 def _expand(walk: _Walk) -> tuple[list[Material], list[Skipped]]:
-    from bot.archive import expand
+    from bot.mime.archive import expand
 
     materials: list[Material] = []
     skipped: list[Skipped] = []
@@ -452,5 +452,5 @@ def parse_message_file(eml_path: Path, workdir: Path) -> IncomingMail:
             while chunk := source.read(_FEED_CHUNK):
                 yield chunk
 
-    # Long base64 runs bypass the feed parser (bot.bigparts), here read line by line from the file.
+    # Long base64 runs bypass the feed parser (bot.mime.bigparts), here read line by line from the file.
     return _parse(chunks(), workdir)

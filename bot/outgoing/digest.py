@@ -1,6 +1,6 @@
 """The daily digest (进度汇总) for the coordinator: where the campaign stands and what needs a human.
 
-``build_digest`` reads one snapshot (``bot.status.take_snapshot``) and a few outbox/mail queries;
+``build_digest`` reads one snapshot (``bot.coordinator.status.take_snapshot``) and a few outbox/mail queries;
 ``send_digest`` queues it under ``digest:<local date>`` to ``[coordinator] emails`` once the day's
 ``digest_at`` has come (``rules.schedule.due_digest_slot``: at most one a day, the latest missed day
 caught up once after downtime) and flushes the outbox. ``write_digest_html`` renders the same digest
@@ -23,7 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.app import Deps
-from bot.messages import (
+from bot.coordinator.status import Snapshot, take_snapshot
+from bot.outgoing.messages import (
     ArrivalLine,
     CloudFileLine,
     DeclarationLine,
@@ -36,11 +37,10 @@ from bot.messages import (
     build_message,
     make_message_id,
 )
-from bot.outbox import FlushReport, enqueue
-from bot.reminders import unreachable_sections
-from bot.render import render, subject_for
-from bot.sending import flush_outbox, from_addr, mail_domain
-from bot.status import Snapshot, take_snapshot
+from bot.outgoing.outbox import FlushReport, enqueue
+from bot.outgoing.reminders import unreachable_sections
+from bot.outgoing.render import render, subject_for
+from bot.outgoing.sending import flush_outbox, from_addr, mail_domain
 from db.models import Attachment, Mail, Outbox
 from rules.progress import outstanding_for, tally
 from rules.schedule import days_left, due_digest_slot, local_today

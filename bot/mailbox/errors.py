@@ -1,4 +1,4 @@
-"""Failures of the mailbox adapter (bot.imap), one class per thing the caller handles differently.
+"""Failures of the mailbox adapter (bot.mailbox.imap), one class per thing the caller handles differently.
 
 Messages are English and name the host and user, never the password; the wording shown to the
 coordinator (Chinese) is chosen by the caller from the class.

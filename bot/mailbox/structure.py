@@ -4,7 +4,7 @@ read from an IMAP ``BODYSTRUCTURE`` (RFC 3501 section 7.4.2).
 Pure functions over the values imapclient parses; no I/O. Part numbers follow the FETCH ``BODY[section]``
 rules of RFC 3501 section 6.4.5, so ``BodyPart.part`` can be handed straight to
 ``MailboxClient.stream_part_to``. Parameter values are kept as the server sent them: RFC 2047/2231
-decoding of file names is ``bot.charsets``'s job, which is why the undecoded bytes stay available.
+decoding of file names is ``bot.mime.charsets``'s job, which is why the undecoded bytes stay available.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def _params(value: Any, raw_sink: dict[str, bytes], prefix: str) -> dict[str, st
             try:
                 result[name] = val.decode("utf-8")
             except UnicodeDecodeError:
-                # Raw 8-bit (often GBK) bytes in a header parameter: keep them for bot.charsets.
+                # Raw 8-bit (often GBK) bytes in a header parameter: keep them for bot.mime.charsets.
                 raw_sink[f"{prefix}{name}"] = val
                 result[name] = val.decode("utf-8", errors="replace")
         elif val is not None:

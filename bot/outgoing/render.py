@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from bot.messages import (
+from bot.outgoing.messages import (
     CONTEXT_TYPES,
     CommandReplyContext,
     DigestContext,

@@ -26,15 +26,15 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.app import Deps
-from bot.imap import MailboxClient
-from bot.imap_errors import ImapError
-from bot.mail import IncomingMail
-from bot.mailcommands import handle_command_mail, note_refused, route
-from bot.parse import ParseError, parse_message, parse_message_file
-from bot.prefetch import prefetched
-from bot.receipts import enqueue_receipt
-from bot.record import Source, add_mail, add_unparseable, dedupe_key, record_submission
-from bot.validate import validate_mail
+from bot.coordinator.mailcommands import handle_command_mail, note_refused, route
+from bot.ingest.record import Source, add_mail, add_unparseable, dedupe_key, record_submission
+from bot.ingest.validate import validate_mail
+from bot.mailbox.errors import ImapError
+from bot.mailbox.imap import MailboxClient
+from bot.mailbox.prefetch import prefetched
+from bot.mime.mail import IncomingMail
+from bot.mime.parse import ParseError, parse_message, parse_message_file
+from bot.outgoing.receipts import enqueue_receipt
 from db.models import Attachment, Mail
 from db.queries import get_cursor, mail_by_dedupe_key, save_cursor
 from rules.mailkind import MailKind, classify
@@ -125,7 +125,7 @@ def _poll_folder(deps: Deps, folder: str, report: PollReport, progress: Progress
                 yield from _fetch_run(box, run, spool)
 
         try:
-            # The download runs ahead of parsing and recording (bot.prefetch); only that thread uses
+            # The download runs ahead of parsing and recording (bot.mailbox.prefetch); only that thread uses
             # the IMAP connection until the loop ends.
             with prefetched(
                 fetch_all, max_items=PREFETCH_ITEMS, max_bytes=PREFETCH_BYTES, weight=_weight, discard=_discard

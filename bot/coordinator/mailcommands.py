@@ -29,13 +29,13 @@ from email.message import EmailMessage
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.actions import ActionError, ReturnedItem, accept, assign, declare, return_
 from bot.app import Deps
-from bot.mail import IncomingMail
-from bot.messages import CommandReplyContext, IndicatorRef, ReturnNoticeContext, build_message, make_message_id
-from bot.outbox import enqueue
-from bot.render import render, subject_for
-from bot.sending import from_addr, mail_domain, signature
+from bot.coordinator.actions import ActionError, ReturnedItem, accept, assign, declare, return_
+from bot.mime.mail import IncomingMail
+from bot.outgoing.messages import CommandReplyContext, IndicatorRef, ReturnNoticeContext, build_message, make_message_id
+from bot.outgoing.outbox import enqueue
+from bot.outgoing.render import render, subject_for
+from bot.outgoing.sending import from_addr, mail_domain, signature
 from db.models import Attachment, Mail, Outbox, ReviewItem
 from db.queries import mail_by_dedupe_key
 from rules.commands import HELP_LINES, Command, Commands, Verb, auth_failure, parse_commands
@@ -233,7 +233,7 @@ def _reply(s: Session, deps: Deps, row: Mail, mail: IncomingMail, title: str, ok
 def _status_reply(deps: Deps, mail: IncomingMail, key: str) -> None:
     if deps.config.smtp is None:
         return
-    from bot.digest import build_digest  # the digest module reads its own snapshot
+    from bot.outgoing.digest import build_digest  # the digest module reads its own snapshot
 
     context = build_digest(deps, deps.clock())
     text, html = render("digest", context)

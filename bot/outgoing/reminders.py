@@ -25,11 +25,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app import Deps
-from bot.messages import OutstandingItem, ReminderContext, build_message, make_message_id
-from bot.outbox import FlushReport, enqueue
-from bot.render import render, subject_for
-from bot.sending import flush_outbox, from_addr, mail_domain, signature
-from bot.status import progress_items
+from bot.coordinator.status import progress_items
+from bot.outgoing.messages import OutstandingItem, ReminderContext, build_message, make_message_id
+from bot.outgoing.outbox import FlushReport, enqueue
+from bot.outgoing.render import render, subject_for
+from bot.outgoing.sending import flush_outbox, from_addr, mail_domain, signature
 from db.models import Outbox
 from rules.catalogue import Indicator
 from rules.progress import IndicatorProgress, outstanding_for

@@ -1,8 +1,8 @@
 """What every sender of outgoing mail shares: SMTP settings from the config, the From of our mail,
 the signature, one ``flush_outbox`` for the CLI and the scheduler, and SMTP errors in Chinese.
 
-Receipts, reminders and digests only *enqueue* (``bot.outbox.enqueue``); sending is always this
-module's ``flush_outbox``, so retries, pacing and failure handling live in one place (``bot.outbox``).
+Receipts, reminders and digests only *enqueue* (``bot.outgoing.outbox.enqueue``); sending is always this
+module's ``flush_outbox``, so retries, pacing and failure handling live in one place (``bot.outgoing.outbox``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from datetime import datetime
 
 from bot.app import Deps
 from bot.config import Config, SmtpConfig
-from bot.outbox import DEFAULT_PACE_SECONDS, FlushReport, flush
-from bot.smtp import SmtpAuthError, SmtpError, SmtpPermanentError, SmtpSender, SmtpSettings
+from bot.outgoing.outbox import DEFAULT_PACE_SECONDS, FlushReport, flush
+from bot.outgoing.smtp import SmtpAuthError, SmtpError, SmtpPermanentError, SmtpSender, SmtpSettings
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def flush_outbox(
 
 # -- errors in Chinese --------------------------------------------------------------------------
 
-# "stage: 451 text" / "login as x: 535 text" (bot.smtp's messages); never a port such as "host:465".
+# "stage: 451 text" / "login as x: 535 text" (bot.outgoing.smtp's messages); never a port such as "host:465".
 _CODE = re.compile(r":\s([245]\d\d)\b")
 
 

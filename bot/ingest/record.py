@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bot.mail import IncomingMail, Material
+from bot.mime.mail import IncomingMail, Material
 from db.models import Assignment, Attachment, CloudFile, Mail, Problem, ReviewItem
 from db.queries import has_assignment_with_sha, latest_version
 from db.upserts import ensure_declaration, ensure_stored_file

@@ -1,8 +1,8 @@
 """Receipts (回执): tell the sender of a submission what was recorded, from the rows just written.
 
-``enqueue_receipt`` runs inside the transaction that records the mail (``bot.poll``), so the mail
+``enqueue_receipt`` runs inside the transaction that records the mail (``bot.ingest.poll``), so the mail
 and its receipt commit together: a crash loses neither and the outbox key ``receipt:<mail key>``
-keeps a re-run from queuing a second one. Sending is the outbox's job (``bot.sending``).
+keeps a re-run from queuing a second one. Sending is the outbox's job (``bot.outgoing.sending``).
 
 When no receipt is queued, in this order (``ReceiptOutcome`` names each case):
 
@@ -32,8 +32,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app import Deps
-from bot.mail import IncomingMail
-from bot.messages import (
+from bot.coordinator.status import progress_items
+from bot.mime.mail import IncomingMail
+from bot.outgoing.messages import (
     CloudLinkLine,
     FileLine,
     IndicatorRef,
@@ -42,10 +43,9 @@ from bot.messages import (
     build_message,
     make_message_id,
 )
-from bot.outbox import enqueue
-from bot.render import render, subject_for
-from bot.sending import mail_domain, signature, warn_unconfigured_once
-from bot.status import progress_items
+from bot.outgoing.outbox import enqueue
+from bot.outgoing.render import render, subject_for
+from bot.outgoing.sending import mail_domain, signature, warn_unconfigured_once
 from db.models import Assignment, Attachment, CloudFile, Declaration, Mail, Outbox, Problem, ReviewItem
 from rules.catalogue import Catalogue
 from rules.mailkind import MailKind, may_auto_answer

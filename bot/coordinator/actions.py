@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from bot.record import assign_file
+from bot.ingest.record import assign_file
 from db.models import Acceptance, Assignment, Attachment, Mail, ReturnRecord, ReviewItem, utcnow
 from db.upserts import ensure_declaration
 from rules.catalogue import Catalogue

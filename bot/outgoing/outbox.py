@@ -35,8 +35,8 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.messages import make_message_id, recipients_of
-from bot.smtp import SmtpAuthError, SmtpError, SmtpPermanentError, SmtpTemporaryError
+from bot.outgoing.messages import make_message_id, recipients_of
+from bot.outgoing.smtp import SmtpAuthError, SmtpError, SmtpPermanentError, SmtpTemporaryError
 from db.models import Outbox
 from db.queries import outbox_due
 
@@ -53,7 +53,7 @@ DEFAULT_BATCH_SIZE = 40  # 163 answers "MI:DMC" when one connection carries too 
 
 
 class Sender(Protocol):
-    """What ``flush`` needs of a connection; ``bot.smtp.SmtpSender`` is one."""
+    """What ``flush`` needs of a connection; ``bot.outgoing.smtp.SmtpSender`` is one."""
 
     def __enter__(self) -> Sender: ...
 

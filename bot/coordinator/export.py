@@ -1,6 +1,6 @@
 """``intake export DIR``: the set of materials the evaluators receive, built from the database.
 
-Layout (checklist order; every component through ``bot.storage.safe_name``)::
+Layout (checklist order; every component through ``bot.ingest.storage.safe_name``)::
 
     DIR/01-一、政府职能依法全面履行/01-行政审批制度改革全面推行/01-非行政许可审批事项全部取消/服务科-原文件名.docx
     DIR/汇总表.xlsx       the seed table plus status, files, dates, declarations, problems, period
@@ -27,12 +27,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app import Deps
-from bot.export_xlsx import SummaryRow, write_summary
-from bot.messages import short_requirement
-from bot.render import cn_date
-from bot.status import take_snapshot
-from bot.storage import safe_name
-from bot.validate import classified_attachment_ids
+from bot.coordinator.export_xlsx import SummaryRow, write_summary
+from bot.coordinator.status import take_snapshot
+from bot.ingest.storage import safe_name
+from bot.ingest.validate import classified_attachment_ids
+from bot.outgoing.messages import short_requirement
+from bot.outgoing.render import cn_date
 from db.models import Assignment, Problem
 from db.queries import current_assignments
 from rules.catalogue import Indicator

@@ -1,6 +1,6 @@
 """Check the files of one recorded submission: 情况说明 length and classification marks in the text.
 
-Runs inside the transaction that records the mail (``bot.poll``), after ``record_submission``; the
+Runs inside the transaction that records the mail (``bot.ingest.poll``), after ``record_submission``; the
 files are already in the store. What it finds becomes ``problem`` rows (shown in the receipt and the
 digest) and, for possibly classified content, a review item for the coordinator:
 
@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.storage import Storage
-from bot.textextract import Extracted, extract_text
+from bot.ingest.storage import Storage
+from bot.mime.textextract import Extracted, extract_text
 from db.models import Assignment, Attachment, Mail, Problem, ReviewItem
 from rules.catalogue import Catalogue
 from rules.match_refs import classification_marks

@@ -37,7 +37,7 @@ from typing import Any, Literal
 from tnefparse.properties import MAPI_ATTACH_LONG_FILENAME, MAPI_ATTACH_MIME_TAG
 from tnefparse.tnef import TNEF
 
-from bot.mail import DecodedText, Material, Skipped
+from bot.mime.mail import DecodedText, Material, Skipped
 
 # Skipped reasons (stable codes).
 DIRECTORY = "directory"

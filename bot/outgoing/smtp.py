@@ -28,7 +28,7 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from types import TracebackType
 
-from bot.messages import recipients_of
+from bot.outgoing.messages import recipients_of
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Every mail kind has one frozen context dataclass; the templates in ``templates/`` read nothing else.
 Building a context (from the database and the catalogue) is the caller's job; rendering it is
-``bot.render``'s; this module only defines the shapes and builds the final ``EmailMessage``.
+``bot.outgoing.render``'s; this module only defines the shapes and builds the final ``EmailMessage``.
 
 Datetimes in contexts are shown as given: the caller converts them to the campaign's time zone.
 """
@@ -355,7 +355,7 @@ def build_message(
       ``auto_reply`` for replies, ``bulk`` for generated mail.
     - ``X-Auto-Response-Suppress: All``: Exchange/Outlook's own switch for out-of-office answers.
 
-    The envelope sender is set by ``bot.smtp``; 163 refuses an empty one, so the headers above are
+    The envelope sender is set by ``bot.outgoing.smtp``; 163 refuses an empty one, so the headers above are
     the only loop protection available.
     """
     if not to:

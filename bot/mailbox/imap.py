@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 
 from imapclient import IMAPClient, SocketTimeout
 
-from bot.imap_errors import (
+from bot.mailbox.errors import (
     ImapAuthError,
     ImapConnectionError,
     ImapError,
@@ -49,8 +49,8 @@ from bot.imap_errors import (
     ImapUnsafeLoginError,
     translate,
 )
-from bot.imap_stream import Sink, writer_for
-from bot.imap_structure import BodyPart, MailInfo, mail_info
+from bot.mailbox.structure import BodyPart, MailInfo, mail_info
+from bot.mime.transfer import Sink, writer_for
 
 __all__ = [
     "BodyPart",

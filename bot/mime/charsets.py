@@ -9,7 +9,7 @@ The rules, each from ``docs/MAIL-FACTS.md``:
   (``filename="=?GB2312?B?...?="``), and adjacent words of one charset are joined *before* decoding,
   so a multi-byte character split across two words survives.
 - Raw 8-bit bytes (no encoding at all) are tried as UTF-8, then GB18030.
-- What still cannot be decoded is returned as :class:`~bot.mail.DecodedText` with the original bytes,
+- What still cannot be decoded is returned as :class:`~bot.mime.mail.DecodedText` with the original bytes,
   never as mojibake and never with characters silently dropped.
 
 The stdlib's ``email.header.decode_header`` is not used for headers: it cannot carry raw 8-bit text
@@ -26,7 +26,7 @@ import re
 from email.message import Message
 from email.quoprimime import header_decode as _q_decode
 
-from bot.mail import DecodedText
+from bot.mime.mail import DecodedText
 
 __all__ = ["charset_alias", "decode_body", "decode_filename", "decode_header_value"]
 

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bs4 import BeautifulSoup, Tag
 
-from bot.mail import CloudLink
+from bot.mime.mail import CloudLink
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 UNNAMED = "未命名文件"

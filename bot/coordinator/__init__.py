@@ -1,0 +1,1 @@
+"""The coordinator's side: mailed commands and their CLI twins, status, export."""

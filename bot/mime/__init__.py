@@ -1,0 +1,1 @@
+"""Bytes -> ``IncomingMail``: charsets, transfer decoding, archives, cloud links, document text."""

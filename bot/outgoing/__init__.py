@@ -1,0 +1,1 @@
+"""Everything intake sends: message building, rendering, receipts, reminders, digest, outbox, SMTP."""
