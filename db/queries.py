@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import case, exists, select
+from sqlalchemy import case, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
@@ -115,34 +115,15 @@ def current_assignments(
     return s.scalars(stmt).unique().all()
 
 
-def latest_version(s: Session, indicator_id: str, section: str, name_key: str) -> Assignment | None:
-    """The highest version of the file named ``name_key`` for this indicator and section."""
+def versions(s: Session, indicator_id: str, section: str) -> Sequence[tuple[str, int, str]]:
+    """(name_key, version, sha256) of every file counted for this indicator and section, current or
+    replaced: what the version rule (``rules.disposition.next_version``) reads."""
     stmt = (
-        select(Assignment)
-        .where(
-            Assignment.indicator_id == indicator_id,
-            Assignment.section == section,
-            Assignment.name_key == name_key,
-        )
-        .order_by(Assignment.version.desc(), Assignment.id.desc())
-        .limit(1)
+        select(Assignment.name_key, Assignment.version, Attachment.sha256)
+        .join(Attachment, Assignment.attachment_id == Attachment.id)
+        .where(Assignment.indicator_id == indicator_id, Assignment.section == section)
     )
-    return s.scalars(stmt).first()
-
-
-def has_assignment_with_sha(s: Session, indicator_id: str, section: str, sha256: str) -> bool:
-    """Whether this exact content was already assigned to this indicator for this section."""
-    stmt = select(
-        exists()
-        .where(
-            Assignment.attachment_id == Attachment.id,
-            Assignment.indicator_id == indicator_id,
-            Assignment.section == section,
-            Attachment.sha256 == sha256,
-        )
-        .select_from(Assignment, Attachment)
-    )
-    return bool(s.scalar(stmt))
+    return [(k, v, h) for k, v, h in s.execute(stmt)]
 
 
 def declarations(s: Session) -> Sequence[Declaration]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rules import codes
 from rules.decision import AttachmentDecision, Problem
 from rules.match_refs import Evidence
 from rules.match_types import Context
@@ -26,7 +27,7 @@ def out_of_range(ctx: Context, attachments: tuple[AttachmentDecision, ...]) -> t
     if ctx.subject.out_of_range:
         problems.append(
             Problem(
-                "out_of_range",
+                codes.OUT_OF_RANGE,
                 f"邮件主题中的编号{_ids(ctx.subject.out_of_range)}不在指标体系中（有效编号：{valid}）",
             )
         )
@@ -34,7 +35,7 @@ def out_of_range(ctx: Context, attachments: tuple[AttachmentDecision, ...]) -> t
         if fm.out_of_range:
             problems.append(
                 Problem(
-                    "out_of_range",
+                    codes.OUT_OF_RANGE,
                     f"附件《{att.filename}》中的编号{_ids(fm.out_of_range)}不在指标体系中（有效编号：{valid}）",
                     att.filename,
                 )
@@ -56,7 +57,7 @@ def conflicting_numbers(ctx: Context, attachments: tuple[AttachmentDecision, ...
         outcome = f"已按文件名归入指标{_ids(att.indicators)}" if not att.needs_review else "已转人工确认"
         problems.append(
             Problem(
-                "conflicting_numbers",
+                codes.CONFLICTING_NUMBERS,
                 f"附件《{att.filename}》的文件名标注指标{_ids(fm.ids)}，邮件主题标注指标"
                 f"{_ids(ctx.subject.ids)}，两者不一致；{outcome}",
                 att.filename,
@@ -71,7 +72,7 @@ def possibly_classified(ctx: Context, attachments: tuple[AttachmentDecision, ...
     if ctx.subject.classified:
         problems.append(
             Problem(
-                "possibly_classified",
+                codes.POSSIBLY_CLASSIFIED,
                 f"邮件主题含“{_ids(ctx.subject.classified)}”字样，可能涉及涉密材料；"
                 "涉密材料不得通过邮件报送，应在实地核验时提供",
             )
@@ -80,7 +81,7 @@ def possibly_classified(ctx: Context, attachments: tuple[AttachmentDecision, ...
         if fm.classified:
             problems.append(
                 Problem(
-                    "possibly_classified",
+                    codes.POSSIBLY_CLASSIFIED,
                     f"附件《{att.filename}》的文件名含“{_ids(fm.classified)}”字样，可能为涉密材料；"
                     "涉密材料不得通过邮件报送，应在实地核验时提供",
                     att.filename,
@@ -97,7 +98,7 @@ def no_materials_needed(ctx: Context, attachments: tuple[AttachmentDecision, ...
         return ()
     return (
         Problem(
-            "no_materials_needed",
+            codes.NO_MATERIALS_NEEDED,
             f"指标{_ids(flagged)}按指标体系不需提供材料，请确认编号是否写错",
         ),
     )
@@ -111,7 +112,7 @@ def declared_and_submitted(ctx: Context, attachments: tuple[AttachmentDecision, 
         return ()
     return (
         Problem(
-            "declared_and_submitted",
+            codes.DECLARED_AND_SUBMITTED,
             f"指标{_ids(both)}既声明无材料（不涉及），又附有对应材料，请确认",
         ),
     )
@@ -126,7 +127,9 @@ def unmatched_attachment(ctx: Context, attachments: tuple[AttachmentDecision, ..
         hint = f"，候选指标：{_ids(att.candidates)}" if att.candidates else ""
         problems.append(
             Problem(
-                "unmatched_attachment", f"附件《{att.filename}》未能确定对应指标（{att.reason}）{hint}", att.filename
+                codes.UNMATCHED_ATTACHMENT,
+                f"附件《{att.filename}》未能确定对应指标（{att.reason}）{hint}",
+                att.filename,
             )
         )
     return tuple(problems)

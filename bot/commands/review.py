@@ -13,16 +13,7 @@ from bot.commands import help_for
 from bot.commands._common import add_config_option, open_app, run_action
 from bot.coordinator.actions import assign, dismiss
 from db.queries import open_review_items
-
-REASONS = {
-    "needs_review": "无法确定指标",
-    "unknown_sender": "发件人未登记",
-    "no_material": "无附件",
-    "unparseable": "无法解析或处理",
-    "possibly_classified": "疑似涉密",
-    "command_refused": "指令未执行",
-    "receipt_capped": "回执超限",
-}
+from rules import codes
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -61,7 +52,7 @@ def run_review(args: argparse.Namespace) -> int:
                 # Text(), not markup: names and subjects such as "[12]材料" must show as sent.
                 table.add_row(
                     f"R{r.id}",
-                    REASONS.get(r.reason, r.reason),
+                    codes.REVIEW_LABELS.get(r.reason, r.reason),
                     Text(r.mail.from_addr),
                     Text(r.mail.subject),
                     Text(f"A{r.attachment.id} {r.attachment.filename}" if r.attachment else ""),

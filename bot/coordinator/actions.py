@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from bot.ingest.record import assign_file
 from db.models import Acceptance, Assignment, Attachment, Mail, ReturnRecord, ReviewItem, utcnow
 from db.upserts import ensure_declaration
+from rules import codes
 from rules.catalogue import Catalogue
 from rules.match import match_subject
 
@@ -102,7 +103,7 @@ def assign(
         item = find_review_item(s, ref)
         if item.status != "open":
             raise ActionError(f"待办 R{item.id} 已处理（{item.resolution or item.status}）")
-    if item is not None and item.reason == "unknown_sender":
+    if item is not None and item.reason == codes.UNKNOWN_SENDER:
         if not section:
             raise ActionError("该邮件发件人不属于任何科室，请用 --section 指定科室（例如 --section 支队）")
         return _rehome(s, item, section, by)

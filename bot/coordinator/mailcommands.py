@@ -31,19 +31,19 @@ from sqlalchemy.orm import Session
 
 from bot.app import Deps
 from bot.coordinator.actions import ActionError, ReturnedItem, accept, assign, declare, return_
-from bot.mime.mail import IncomingMail
+from bot.mime.mail import IncomingMail, genuine_message_id
 from bot.outgoing.messages import CommandReplyContext, IndicatorRef, ReturnNoticeContext, build_message, make_message_id
 from bot.outgoing.outbox import enqueue
 from bot.outgoing.render import render, subject_for
 from bot.outgoing.sending import from_addr, mail_domain, signature
 from db.models import Attachment, Mail, Outbox, ReviewItem
 from db.queries import mail_by_dedupe_key
+from rules import codes
 from rules.commands import HELP_LINES, Command, Commands, Verb, auth_failure, parse_commands
 from rules.mailkind import MailKind
 
 log = logging.getLogger(__name__)
 
-REFUSED_REASON = "command_refused"
 
 
 @dataclass(frozen=True)
@@ -200,9 +200,7 @@ def _message(
     deps: Deps, key: str, to: list[str], subject: str, text: str, html: str, parent: IncomingMail | Mail | None
 ) -> EmailMessage:
     sender = from_addr(deps.config)
-    parent_id = parent.message_id if parent is not None else None
-    if parent_id and parent_id.endswith(".missing@intake>"):
-        parent_id = None
+    parent_id = genuine_message_id(parent.message_id) if parent is not None else None
     references: tuple[str, ...] = tuple(parent.references) if isinstance(parent, IncomingMail) else ()
     return build_message(
         "command_reply" if not key.startswith("return_notice:") else "return_notice",
@@ -283,9 +281,7 @@ def queue_return_notice(s: Session, deps: Deps, item: ReturnedItem) -> None:
         message_id=make_message_id(key, mail_domain(from_addr(deps.config))),
         date=deps.clock(),
         auto_submitted="auto-generated",
-        in_reply_to=submission.message_id
-        if not submission.message_id or "missing@intake" not in submission.message_id
-        else None,
+        in_reply_to=genuine_message_id(submission.message_id),
         cc=[a for a in owners if a not in to],
     )
     enqueue(s, kind="return_notice", dedupe_key=key, message=message, now=deps.clock())
@@ -302,7 +298,7 @@ def note_refused(s: Session, deps: Deps, row: Mail, mail: IncomingMail, found: R
     s.add(
         ReviewItem(
             mail_id=row.id,
-            reason=REFUSED_REASON,
+            reason=codes.COMMAND_REFUSED,
             detail=f"{found.refusal}：{texts}。邮件已按普通来信处理。",
             candidates=[],
         )

@@ -37,6 +37,7 @@ from bot.mime.parse import ParseError, parse_message, parse_message_file
 from bot.outgoing.receipts import enqueue_receipt
 from db.models import Attachment, Mail
 from db.queries import get_cursor, mail_by_dedupe_key, save_cursor
+from rules.disposition import disposition
 from rules.mailkind import MailKind, classify
 from rules.match import evaluate
 
@@ -308,13 +309,16 @@ def _record(deps: Deps, mail: IncomingMail, raw: bytes | Path, raw_sha: str, sou
         return Outcome("recorded", mail_id, "command")
 
     decision = evaluate(mail.subject.text, [m.filename.text for m in mail.materials], deps.catalogue, mail.body_text)
+    plan = disposition(
+        decision, section, deps.catalogue, from_addr=mail.from_addr, has_cloud_links=bool(mail.cloud_links)
+    )
     stored = [(m, deps.storage.store_file(m.path, m.sha256)) for m in mail.materials]
     with deps.sessions.begin() as s:
         row = add_mail(
             s, mail, key=key, raw_sha256=raw_sha, raw_path=raw_path, source=source, section=section,
             kind=kind.value, status="recorded",
         )  # fmt: skip
-        rec = record_submission(s, row, mail, decision, stored, deps.catalogue)
+        rec = record_submission(s, row, mail, plan, stored)
         validate_mail(s, row, deps.storage, deps.catalogue)  # before the receipt, which shows its findings
         note_refused(s, deps, row, mail, commands)
         enqueue_receipt(s, deps, row, mail, kind)  # commits with the mail, or not at all

@@ -5,8 +5,6 @@ them down (Mailman's habit: decisions separate from side effects).
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,34 +12,12 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bot.mime.mail import IncomingMail, Material
+from bot.mime.mail import IncomingMail, Material, genuine_message_id
 from db.models import Assignment, Attachment, CloudFile, Mail, Problem, ReviewItem
-from db.queries import has_assignment_with_sha, latest_version
+from db.queries import versions
 from db.upserts import ensure_declaration, ensure_stored_file
-from rules.catalogue import Catalogue
-from rules.decision import Decision
-
-# Marks people add when they re-send a corrected file; stripped so that the corrected file becomes
-# a new version of the old one instead of an extra file.
-_COPY_MARKS = re.compile(
-    r"[\s_-]*(?:[(（\[【](?:\d{1,2}|修改|修改稿|修订|修订稿|更新|新|最终|最终版|终稿|定稿|补充|更正)[)）\]】]"
-    r"|修改稿|修订稿|修改版|最终版|终稿|定稿|更正版|[vV]\d{1,2})$"
-)
-
-
-def name_key(filename: str) -> str:
-    """The identity of a file name across versions: NFKC, case-folded, copy/version marks removed."""
-    name = unicodedata.normalize("NFKC", filename).strip().casefold()
-    stem, dot, ext = name.rpartition(".")
-    if not dot or not stem or len(ext) > 6:
-        stem, ext = name, ""
-    while True:
-        shorter = _COPY_MARKS.sub("", stem)
-        if shorter == stem or not shorter:
-            break
-        stem = shorter
-    stem = re.sub(r"\s+", "", stem)
-    return f"{stem}.{ext}" if ext else stem
+from rules import codes
+from rules.disposition import Disposition, PriorVersion, next_version
 
 
 @dataclass
@@ -68,9 +44,8 @@ class Source:
 
 
 def dedupe_key(mail: IncomingMail, raw_sha256: str) -> str:
-    if mail.message_id and not mail.message_id.endswith(".missing@intake>"):
-        return mail.message_id.strip()
-    return f"sha256:{raw_sha256}"
+    message_id = genuine_message_id(mail.message_id)
+    return message_id.strip() if message_id else f"sha256:{raw_sha256}"
 
 
 def add_mail(
@@ -131,7 +106,7 @@ def add_unparseable(s: Session, *, key: str, raw_sha256: str, raw_path: str, sou
     s.add(
         ReviewItem(
             mail_id=row.id,
-            reason="unparseable",
+            reason=codes.UNPARSEABLE,
             detail=f"邮件无法解析，原始邮件已保存：{error}",
             candidates=[],
         )
@@ -143,11 +118,11 @@ def record_submission(
     s: Session,
     row: Mail,
     mail: IncomingMail,
-    decision: Decision,
+    disposition: Disposition,
     stored: Sequence[tuple[Material, str]],
-    catalogue: Catalogue,
 ) -> Recorded:
-    """Write files, assignments, declarations, reviews, problems and cloud files of a submission.
+    """Write files, assignments, declarations, reviews, problems and cloud files of a submission, as
+    ``rules.disposition`` decided them.
 
     ``stored`` pairs each material (in the order the rules saw the file names) with its
     storage-relative path. ``row.section`` is the sender's section or None for an unknown sender.
@@ -172,56 +147,32 @@ def record_submission(
     s.flush()
     result.files = len(attachments)
 
-    by_name = {a.filename: a for a in attachments}
-    for att, verdict in zip(attachments, decision.attachments, strict=True):
-        if verdict.needs_review or not verdict.indicators:
-            s.add(
-                ReviewItem(
-                    mail_id=row.id,
-                    attachment_id=att.id,
-                    reason="needs_review",
-                    detail=verdict.reason or "无法确定该文件对应的指标",
-                    candidates=list(verdict.candidates),
-                )
-            )
-            result.reviews += 1
-            continue
-        for indicator_id in verdict.indicators:
-            if assign_file(s, att, indicator_id, section, verdict.matched_by or "subject"):
-                result.assignments.append((att.id, indicator_id))
-            else:
-                result.duplicates += 1
-            indicator = catalogue.get(indicator_id)
-            if section and indicator is not None and section not in indicator.sections:
-                owners = "、".join(indicator.sections)
-                s.add(
-                    Problem(
-                        mail_id=row.id,
-                        attachment_id=att.id,
-                        code="not_owner",
-                        detail=f"指标{indicator_id}的责任单位是{owners}，本文件由{section}报送，已记录并提请协调人核对。",
-                    )
-                )
-                result.problems += 1
+    def file_id(index: int | None) -> int | None:
+        return attachments[index].id if index is not None else None
 
-    for problem in decision.problems:
-        target = by_name.get(problem.filename) if problem.filename else None
+    for a in disposition.assignments:
+        att = attachments[a.file]
+        if assign_file(s, att, a.indicator_id, section, a.matched_by):
+            result.assignments.append((att.id, a.indicator_id))
+        else:
+            result.duplicates += 1
+    for p in disposition.problems:
+        s.add(Problem(mail_id=row.id, attachment_id=file_id(p.file), code=p.code, detail=p.detail))
+        result.problems += 1
+    for r in disposition.reviews:
         s.add(
-            Problem(
+            ReviewItem(
                 mail_id=row.id,
-                attachment_id=target.id if target else None,
-                code=problem.code,
-                detail=problem.detail,
+                attachment_id=file_id(r.file),
+                reason=r.reason,
+                detail=r.detail,
+                candidates=list(r.candidates),
             )
         )
-        result.problems += 1
-
-    for indicator_id in decision.declarations:
-        if not section:
-            continue  # an unknown sender's declaration waits for the coordinator (review below)
+        result.reviews += 1
+    for indicator_id in disposition.declarations:
         ensure_declaration(s, indicator_id, section, mail_id=row.id, source="mail")
         result.declarations.append(indicator_id)
-
     for link in mail.cloud_links:
         s.add(
             CloudFile(
@@ -234,47 +185,23 @@ def record_submission(
                 status="pending",
             )
         )
-
-    if not section:
-        s.add(
-            ReviewItem(
-                mail_id=row.id,
-                reason="unknown_sender",
-                detail=(
-                    f"发件人 {mail.from_addr or '（无地址）'} 不属于任何已配置的科室；"
-                    "文件已记录但未计入任何科室。请在配置的 [[sections]] senders 中添加该地址，或手工指派。"
-                ),
-                candidates=list(decision.declarations),
-            )
-        )
-        result.reviews += 1
-    elif not attachments and not mail.cloud_links and not decision.declarations:
-        s.add(
-            ReviewItem(
-                mail_id=row.id,
-                reason="no_material",
-                detail="邮件中没有附件、云附件或“无材料”声明，请协调人查看邮件正文。",
-                candidates=list(decision.subject_indicators),
-            )
-        )
-        result.reviews += 1
     return result
 
 
 def assign_file(s: Session, att: Attachment, indicator_id: str, section: str, matched_by: str) -> bool:
-    """Count ``att`` for the indicator; False when the same content is already counted there."""
-    if has_assignment_with_sha(s, indicator_id, section, att.sha256):
+    """Count ``att`` for the indicator as the version rule says; False when the same content is
+    already counted there."""
+    prior = [PriorVersion(k, v, h) for k, v, h in versions(s, indicator_id, section)]
+    step = next_version(att.filename, att.sha256, prior)
+    if step.version is None:
         return False
-    key = name_key(att.filename)
-    latest = latest_version(s, indicator_id, section, key)
-    previous = latest.version if latest is not None else None
-    if previous is not None:
+    if step.replaces is not None:
         s.execute(
             update(Assignment)
             .where(
                 Assignment.indicator_id == indicator_id,
                 Assignment.section == section,
-                Assignment.name_key == key,
+                Assignment.name_key == step.name_key,
             )
             .values(is_current=False)
         )
@@ -283,8 +210,8 @@ def assign_file(s: Session, att: Attachment, indicator_id: str, section: str, ma
             attachment_id=att.id,
             indicator_id=indicator_id,
             section=section,
-            name_key=key,
-            version=(previous or 0) + 1,
+            name_key=step.name_key,
+            version=step.version,
             is_current=True,
             matched_by=matched_by,
         )

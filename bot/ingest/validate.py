@@ -24,15 +24,12 @@ from sqlalchemy.orm import Session
 from bot.ingest.storage import Storage
 from bot.mime.textextract import Extracted, extract_text
 from db.models import Assignment, Attachment, Mail, Problem, ReviewItem
+from rules import codes
 from rules.catalogue import Catalogue
 from rules.match_refs import classification_marks
 from rules.wordcount import TEXT_EXTENSIONS, count_words, extension, statement_limit
 
 log = logging.getLogger(__name__)
-
-OVER_WORD_LIMIT = "over_word_limit"
-WORD_COUNT_UNKNOWN = "word_count_unknown"
-POSSIBLY_CLASSIFIED = "possibly_classified"
 
 
 @dataclass
@@ -76,7 +73,7 @@ def validate_mail(s: Session, mail: Mail, storage: Storage, catalogue: Catalogue
         if marks:
             add(
                 att,
-                POSSIBLY_CLASSIFIED,
+                codes.POSSIBLY_CLASSIFIED,
                 f"附件《{att.filename}》的标题或开头含“{'、'.join(marks)}”字样，可能为涉密材料；"
                 "涉密材料不得通过邮件报送，应在实地核验时提供",
             )
@@ -89,7 +86,7 @@ def validate_mail(s: Session, mail: Mail, storage: Storage, catalogue: Catalogue
             if not extracted.ok:
                 add(
                     att,
-                    WORD_COUNT_UNKNOWN,
+                    codes.WORD_COUNT_UNKNOWN,
                     f"附件《{att.filename}》（指标{a.indicator_id}情况说明）无法自动统计字数：{extracted.reason}；"
                     f"请自行确认不超过{limit}字。",
                 )
@@ -99,12 +96,12 @@ def validate_mail(s: Session, mail: Mail, storage: Storage, catalogue: Catalogue
             if words > limit:
                 add(
                     att,
-                    OVER_WORD_LIMIT,
+                    codes.OVER_WORD_LIMIT,
                     f"附件《{att.filename}》（指标{a.indicator_id}情况说明）约{words}字，"
                     f"超过{limit}字的篇幅要求，请精简后重新报送。",
                 )
 
-    if any(code == POSSIBLY_CLASSIFIED for _, code in existing):
+    if any(code == codes.POSSIBLY_CLASSIFIED for _, code in existing):
         _tell_coordinator(s, mail)
     return result
 
@@ -112,14 +109,14 @@ def validate_mail(s: Session, mail: Mail, storage: Storage, catalogue: Catalogue
 def _tell_coordinator(s: Session, mail: Mail) -> None:
     """One review item per mail: the coordinator decides whether the material may be used at all."""
     found = s.scalar(
-        select(ReviewItem.id).where(ReviewItem.mail_id == mail.id, ReviewItem.reason == POSSIBLY_CLASSIFIED)
+        select(ReviewItem.id).where(ReviewItem.mail_id == mail.id, ReviewItem.reason == codes.POSSIBLY_CLASSIFIED)
     )
     if found is not None:
         return
     s.add(
         ReviewItem(
             mail_id=mail.id,
-            reason=POSSIBLY_CLASSIFIED,
+            reason=codes.POSSIBLY_CLASSIFIED,
             detail=(
                 f"{mail.from_addr} 的邮件“{mail.subject}”可能含涉密材料（报送规则第4条：涉密的材料不上传，"
                 "在实地核验时提供）。相关文件不会导出；请核实并提醒报送人。"
@@ -135,7 +132,7 @@ def classified_attachment_ids(s: Session) -> set[int]:
     flagged: set[int] = set()
     mails_flagged: set[int] = set()
     for att_id, mail_id in s.execute(
-        select(Problem.attachment_id, Problem.mail_id).where(Problem.code == POSSIBLY_CLASSIFIED)
+        select(Problem.attachment_id, Problem.mail_id).where(Problem.code == codes.POSSIBLY_CLASSIFIED)
     ):
         if att_id is None:
             mails_flagged.add(mail_id)

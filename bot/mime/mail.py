@@ -10,6 +10,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+_SYNTHESIZED_SUFFIX = ".missing@intake>"
+
+
+def synthesized_message_id(raw_sha256: str) -> str:
+    """The Message-ID given to a mail that has none: derived from its bytes, so the same mail always
+    gets the same one, and recognisable by ``genuine_message_id``."""
+    return f"<{raw_sha256}{_SYNTHESIZED_SUFFIX}"
+
+
+def genuine_message_id(message_id: str | None) -> str | None:
+    """The Message-ID the sender's client wrote, or None when the mail had none (the one notion of
+    "no Message-ID": a synthesized id is never threaded under nor used as the sender's identity)."""
+    if not message_id or message_id.endswith(_SYNTHESIZED_SUFFIX):
+        return None
+    return message_id
+
 
 @dataclass(frozen=True)
 class DecodedText:

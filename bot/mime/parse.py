@@ -33,7 +33,7 @@ from bs4 import BeautifulSoup
 
 from bot.mime.bigparts import Diverter
 from bot.mime.charsets import decode_body, decode_filename, decode_header_value
-from bot.mime.mail import CloudLink, DecodedText, IncomingMail, Material, Skipped
+from bot.mime.mail import CloudLink, DecodedText, IncomingMail, Material, Skipped, synthesized_message_id
 from bot.mime.transfer import writer_for
 
 __all__ = ["SPOOL_THRESHOLD", "ParseError", "parse_message", "parse_message_file"]
@@ -312,7 +312,7 @@ def _message_id(value: str | None, raw_sha256: str) -> str:
     bare = (value or "").strip()
     if bare and not any(c.isspace() for c in bare):
         return f"<{bare.strip('<>')}>"  # some clients drop the angle brackets
-    return f"<{raw_sha256}.missing@intake>"
+    return synthesized_message_id(raw_sha256)
 
 
 def _date(value: str | None, defects: list[str]) -> datetime | None:

@@ -19,6 +19,7 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from typing import Literal
 
+from rules import codes
 from rules.catalogue import Indicator
 
 LOOP_HEADER = "X-Intake-Loop"
@@ -31,10 +32,6 @@ MAIL_KINDS: tuple[MailKind, ...] = ("receipt", "reminder", "digest", "command_re
 
 AutoSubmitted = Literal["auto-replied", "auto-generated"]
 
-# Problem codes the receipt treats specially; other codes are shown with their detail only.
-PROBLEM_OVER_WORD_LIMIT = "over_word_limit"
-PROBLEM_NOT_OWNER = "not_owner"
-PROBLEM_POSSIBLY_CLASSIFIED = "possibly_classified"
 
 CLASSIFIED_REMINDER = "涉密材料不通过邮件报送，实地核验时提供"
 
@@ -79,7 +76,7 @@ class ProblemLine:
 
 def over_word_limit(filename: str, words: int, limit: int) -> ProblemLine:
     return ProblemLine(
-        PROBLEM_OVER_WORD_LIMIT,
+        codes.OVER_WORD_LIMIT,
         f"情况说明约{words}字，超过{limit}字的篇幅要求，请精简后重新报送。",
         filename,
     )
@@ -87,7 +84,7 @@ def over_word_limit(filename: str, words: int, limit: int) -> ProblemLine:
 
 def not_owner(filename: str, indicator_id: str, section: str) -> ProblemLine:
     return ProblemLine(
-        PROBLEM_NOT_OWNER,
+        codes.NOT_OWNER,
         f"指标{indicator_id}的责任科室不包括{section}，已转协调人核实。",
         filename,
     )
@@ -95,7 +92,7 @@ def not_owner(filename: str, indicator_id: str, section: str) -> ProblemLine:
 
 def possibly_classified(filename: str) -> ProblemLine:
     return ProblemLine(
-        PROBLEM_POSSIBLY_CLASSIFIED,
+        codes.POSSIBLY_CLASSIFIED,
         "该文件可能涉及涉密内容，请核实。",
         filename,
     )
@@ -144,7 +141,7 @@ class ReceiptContext:
 
     @property
     def classified(self) -> bool:
-        return any(p.code == PROBLEM_POSSIBLY_CLASSIFIED for p in self.problems)
+        return any(p.code == codes.POSSIBLY_CLASSIFIED for p in self.problems)
 
 
 # --- reminder (催报提醒) ------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from bot.app import Deps
 from bot.coordinator.status import progress_items
-from bot.mime.mail import IncomingMail
+from bot.mime.mail import IncomingMail, genuine_message_id
 from bot.outgoing.messages import (
     CloudLinkLine,
     FileLine,
@@ -47,14 +47,13 @@ from bot.outgoing.outbox import enqueue
 from bot.outgoing.render import render, subject_for
 from bot.outgoing.sending import mail_domain, signature, warn_unconfigured_once
 from db.models import Assignment, Attachment, CloudFile, Declaration, Mail, Outbox, Problem, ReviewItem
+from rules import codes
 from rules.catalogue import Catalogue
 from rules.mailkind import MailKind, may_auto_answer
 from rules.progress import outstanding_for
 
 log = logging.getLogger(__name__)
 
-CAPPED_REASON = "receipt_capped"
-UNKNOWN_SENDER_CODE = "unknown_sender"
 
 
 class ReceiptOutcome(StrEnum):
@@ -116,7 +115,7 @@ def _flag_capped(s: Session, deps: Deps, mail: Mail, now: datetime, limit: int) 
         select(ReviewItem.id)
         .join(Mail, ReviewItem.mail_id == Mail.id)
         .where(
-            ReviewItem.reason == CAPPED_REASON,
+            ReviewItem.reason == codes.RECEIPT_CAPPED,
             Mail.from_addr == mail.from_addr,
             ReviewItem.created_at >= start,
             ReviewItem.created_at < end,
@@ -129,7 +128,7 @@ def _flag_capped(s: Session, deps: Deps, mail: Mail, now: datetime, limit: int) 
     s.add(
         ReviewItem(
             mail_id=mail.id,
-            reason=CAPPED_REASON,
+            reason=codes.RECEIPT_CAPPED,
             detail=(
                 f"今天已向 {mail.from_addr} 发送{limit}封回执，达到每日上限，此后该地址今日来信不再自动回执"
                 "（材料照常登记）。如对方确需确认，请人工回复；若为自动回复循环，请检查对方邮箱设置。"
@@ -207,7 +206,7 @@ def build_receipt_context(s: Session, deps: Deps, mail: Mail) -> ReceiptContext:
     if not mail.section:
         problems.append(
             ProblemLine(
-                UNKNOWN_SENDER_CODE,
+                codes.UNKNOWN_SENDER,
                 "您的邮箱地址不在各科室报送人名单中：材料已登记，但在法规科确认所属科室之前暂不计入任何科室的报送进度。",
             )
         )
@@ -243,7 +242,7 @@ def receipt_message(
     smtp = deps.config.smtp
     assert smtp is not None
     text, html = render("receipt", context)
-    parent = mail.message_id if mail.message_id and not mail.message_id.endswith(".missing@intake>") else None
+    parent = genuine_message_id(mail.message_id)
     return build_message(
         "receipt",
         [mail.from_addr],

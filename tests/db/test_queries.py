@@ -62,26 +62,22 @@ def test_current_assignments_filters_and_loads_file_and_mail(migrated_session: s
     assert one[0].attachment.sha256 == factories.sha("v2")
 
 
-def test_latest_version(migrated_session: sessionmaker[Session]) -> None:
+def test_versions_lists_current_and_replaced_for_one_indicator_and_section(
+    migrated_session: sessionmaker[Session],
+) -> None:
     with migrated_session.begin() as s:
         _versions(s)
     with migrated_session() as s:
-        latest = queries.latest_version(s, "1.1", "服务科", "制度.docx")
-        assert latest is not None and latest.version == 2
-        law = queries.latest_version(s, "1.1", "法规科", "制度.docx")
-        assert law is not None and law.version == 1
-        assert queries.latest_version(s, "1.1", "服务科", "新文件.pdf") is None
-
-
-def test_has_assignment_with_sha(migrated_session: sessionmaker[Session]) -> None:
-    with migrated_session.begin() as s:
-        _versions(s)
-    with migrated_session() as s:
-        assert queries.has_assignment_with_sha(s, "1.1", "服务科", factories.sha("v1"))
-        assert queries.has_assignment_with_sha(s, "1.1", "服务科", factories.sha("v2"))
-        assert not queries.has_assignment_with_sha(s, "1.1", "法规科", factories.sha("v1"))
-        assert not queries.has_assignment_with_sha(s, "2.1", "服务科", factories.sha("law"))
-        assert queries.has_assignment_with_sha(s, "2.1", "法规科", factories.sha("law"))
+        service = sorted(queries.versions(s, "1.1", "服务科"))
+        law = queries.versions(s, "2.1", "法规科")
+        none = queries.versions(s, "2.1", "服务科")
+    assert service == sorted([
+        ("制度.docx", 1, factories.sha("v1")),
+        ("制度.docx", 2, factories.sha("v2")),
+        ("台账.xlsx", 1, factories.sha("other")),
+    ])  # fmt: skip
+    assert list(law) == [("制度.docx", 1, factories.sha("law"))]
+    assert list(none) == []
 
 
 def test_review_declarations_cloud_files_ignored_and_errors(migrated_session: sessionmaker[Session]) -> None:
