@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import case, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from db.models import (
@@ -26,6 +25,7 @@ from db.models import (
     StoredFile,
     utcnow,
 )
+from db.upserts import dialect_insert
 
 # -- mailbox progress ---------------------------------------------------------------------------------
 
@@ -42,13 +42,7 @@ def save_cursor(s: Session, folder: str, uidvalidity: int, last_uid: int) -> Mai
     move it back. A different UIDVALIDITY replaces both values (the old UIDs mean nothing any more).
     """
     now = utcnow()
-    dialect = s.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: postgresql.Insert | sqlite.Insert = postgresql.insert(MailboxCursor)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(MailboxCursor)
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        raise NotImplementedError(f"save_cursor does not support {dialect}")
+    stmt = dialect_insert(s, MailboxCursor)
     stmt = stmt.values(folder=folder, uidvalidity=uidvalidity, last_uid=last_uid, updated_at=now)
     new = stmt.excluded
     s.execute(

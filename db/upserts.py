@@ -17,17 +17,27 @@ from sqlalchemy.orm import Session
 from db.models import Declaration, StoredFile, utcnow
 
 
-def _insert_ignore(s: Session, table: Table, values: dict[str, Any], conflict: list[str]) -> bool:
-    """Insert ``values`` unless a row with the same ``conflict`` columns exists; True if inserted."""
+def dialect_insert(s: Session, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT`` for the session's database, with its ``ON CONFLICT`` clauses available (the two
+    dialects spell the same SQL through different classes)."""
     dialect = s.get_bind().dialect.name
     if dialect == "postgresql":
-        stmt: Any = postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        raise NotImplementedError(f"database dialect {dialect!r} is not supported")
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"database dialect {dialect!r} is not supported")  # pragma: no cover
+
+
+def insert_or_ignore(s: Session, table: Any, values: dict[str, Any], conflict: list[str], returning: str) -> Any:
+    """Insert ``values`` unless a row with the same ``conflict`` columns exists. Returns the new row's
+    ``returning`` column, or None when nothing was inserted."""
+    stmt = dialect_insert(s, table).values(**values).on_conflict_do_nothing(index_elements=conflict)
     # RETURNING, not rowcount: psycopg reports rowcount -1 for ON CONFLICT DO NOTHING.
-    return s.execute(stmt.returning(table.c[conflict[0]])).first() is not None
+    return s.execute(stmt.returning(table.c[returning])).scalar_one_or_none()
+
+
+def _insert_ignore(s: Session, table: Table, values: dict[str, Any], conflict: list[str]) -> bool:
+    return insert_or_ignore(s, table, values, conflict, conflict[0]) is not None
 
 
 def ensure_stored_file(s: Session, sha256: str, size: int, path: str, *, now: datetime | None = None) -> bool:

@@ -24,18 +24,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app import Deps
 from bot.coordinator.actions import ActionError, ReturnedItem, accept, assign, declare, return_
-from bot.mime.mail import IncomingMail, genuine_message_id
-from bot.outgoing.messages import CommandReplyContext, IndicatorRef, ReturnNoticeContext, build_message, make_message_id
+from bot.mime.mail import IncomingMail
+from bot.outgoing.compose import compose
+from bot.outgoing.messages import CommandReplyContext, IndicatorRef, MailContext, ReturnNoticeContext
+from bot.outgoing.messages import MailKind as OutgoingKind
 from bot.outgoing.outbox import enqueue
-from bot.outgoing.render import render, subject_for
-from bot.outgoing.sending import from_addr, mail_domain, signature
+from bot.outgoing.sending import signature
 from db.models import Attachment, Mail, Outbox, ReviewItem
 from db.queries import mail_by_dedupe_key
 from rules import codes
@@ -196,36 +196,12 @@ def _scope_refs(s: Session, scope: Mail | None) -> list[str]:
 # -- answers ----------------------------------------------------------------------------------------
 
 
-def _message(
-    deps: Deps, key: str, to: list[str], subject: str, text: str, html: str, parent: IncomingMail | Mail | None
-) -> EmailMessage:
-    sender = from_addr(deps.config)
-    parent_id = genuine_message_id(parent.message_id) if parent is not None else None
-    references: tuple[str, ...] = tuple(parent.references) if isinstance(parent, IncomingMail) else ()
-    return build_message(
-        "command_reply" if not key.startswith("return_notice:") else "return_notice",
-        to,
-        subject,
-        text,
-        html,
-        from_addr=sender,
-        message_id=make_message_id(key, mail_domain(sender)),
-        date=deps.clock(),
-        auto_submitted="auto-replied",
-        in_reply_to=parent_id,
-        references=references if parent_id else (),
-    )
-
-
 def _reply(s: Session, deps: Deps, row: Mail, mail: IncomingMail, title: str, ok: bool, lines: list[str]) -> None:
     if deps.config.smtp is None:
         log.warning("no [smtp]: the answer to command mail %s is not sent", row.message_id)
         return
     context = CommandReplyContext(command=title, ok=ok, lines=tuple(lines))
-    text, html = render("command_reply", context)
-    key = f"command:{row.dedupe_key}"
-    message = _message(deps, key, [row.from_addr], subject_for("command_reply", context), text, html, mail)
-    enqueue(s, kind="command_reply", dedupe_key=key, message=message, now=deps.clock())
+    _answer(s, deps, context, f"command:{row.dedupe_key}", mail)
 
 
 def _status_reply(deps: Deps, mail: IncomingMail, key: str) -> None:
@@ -234,10 +210,27 @@ def _status_reply(deps: Deps, mail: IncomingMail, key: str) -> None:
     from bot.outgoing.digest import build_digest  # the digest module reads its own snapshot
 
     context = build_digest(deps, deps.clock())
-    text, html = render("digest", context)
-    message = _message(deps, key, [mail.from_addr], subject_for("digest", context), text, html, mail)
     with deps.sessions.begin() as s:
-        enqueue(s, kind="command_reply", dedupe_key=key, message=message, now=deps.clock())
+        _answer(s, deps, context, key, mail, template="digest")
+
+
+def _answer(
+    s: Session, deps: Deps, context: MailContext, key: str, mail: IncomingMail, template: OutgoingKind | None = None
+) -> None:
+    """Queue the answer to a command mail, threaded under it, to the address it came from."""
+    now = deps.clock()
+    message = compose(
+        deps.config,
+        "command_reply",
+        context,
+        key=key,
+        to=[mail.from_addr],
+        now=now,
+        parent=mail.message_id,
+        references=mail.references,
+        template=template,
+    )
+    enqueue(s, kind="command_reply", dedupe_key=key, message=message, now=now)
 
 
 def queue_return_notice(s: Session, deps: Deps, item: ReturnedItem) -> None:
@@ -269,22 +262,19 @@ def queue_return_notice(s: Session, deps: Deps, item: ReturnedItem) -> None:
         deadline=deps.config.campaign.deadline,
         signature=signature(deps.config),
     )
-    text, html = render("return_notice", context)
     key = f"return_notice:{item.record_id}"
-    message = build_message(
+    now = deps.clock()
+    message = compose(
+        deps.config,
         "return_notice",
-        to,
-        subject_for("return_notice", context),
-        text,
-        html,
-        from_addr=from_addr(deps.config),
-        message_id=make_message_id(key, mail_domain(from_addr(deps.config))),
-        date=deps.clock(),
-        auto_submitted="auto-generated",
-        in_reply_to=genuine_message_id(submission.message_id),
+        context,
+        key=key,
+        to=to,
+        now=now,
         cc=[a for a in owners if a not in to],
+        parent=submission.message_id,
     )
-    enqueue(s, kind="return_notice", dedupe_key=key, message=message, now=deps.clock())
+    enqueue(s, kind="return_notice", dedupe_key=key, message=message, now=now)
 
 
 # -- the refused path -------------------------------------------------------------------------------
@@ -309,7 +299,4 @@ def note_refused(s: Session, deps: Deps, row: Mail, mail: IncomingMail, found: R
             "如确系本人发送，请检查邮箱的发信验证（SPF/DKIM）设置，或在服务器上用 intake 命令操作。",
         ]
         context = CommandReplyContext(command=_title(found.commands), ok=False, lines=tuple(lines))
-        text, html = render("command_reply", context)
-        key = f"command:{row.dedupe_key}"
-        message = _message(deps, key, [mail.from_addr], subject_for("command_reply", context), text, html, mail)
-        enqueue(s, kind="command_reply", dedupe_key=key, message=message, now=deps.clock())
+        _answer(s, deps, context, f"command:{row.dedupe_key}", mail)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.app import Deps
 from bot.coordinator.status import Snapshot, take_snapshot
+from bot.outgoing.compose import compose
 from bot.outgoing.messages import (
     ArrivalLine,
     CloudFileLine,
@@ -34,13 +35,11 @@ from bot.outgoing.messages import (
     OverdueLine,
     ProgressLine,
     ReviewLine,
-    build_message,
-    make_message_id,
 )
 from bot.outgoing.outbox import FlushReport, enqueue
 from bot.outgoing.reminders import unreachable_sections
-from bot.outgoing.render import render, subject_for
-from bot.outgoing.sending import flush_outbox, from_addr, mail_domain
+from bot.outgoing.render import render
+from bot.outgoing.sending import flush_outbox
 from db.models import Attachment, Mail, Outbox
 from rules.progress import outstanding_for, tally
 from rules.schedule import days_left, due_digest_slot, local_today
@@ -197,19 +196,7 @@ def build_digest(deps: Deps, now: datetime) -> DigestContext:
 
 
 def digest_message(deps: Deps, context: DigestContext, slot: date, now: datetime) -> EmailMessage:
-    text, html = render("digest", context)
-    sender = from_addr(deps.config)
-    return build_message(
-        "digest",
-        deps.config.coordinator.emails,
-        subject_for("digest", context),
-        text,
-        html,
-        from_addr=sender,
-        message_id=make_message_id(digest_key(slot), mail_domain(sender)),
-        date=now,
-        auto_submitted="auto-generated",
-    )
+    return compose(deps.config, "digest", context, key=digest_key(slot), to=deps.config.coordinator.emails, now=now)
 
 
 def write_digest_html(deps: Deps, path: Path, now: datetime | None = None) -> Path:

@@ -32,13 +32,13 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from sqlalchemy import CursorResult, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.outgoing.messages import make_message_id, recipients_of
 from bot.outgoing.smtp import SmtpAuthError, SmtpError, SmtpPermanentError, SmtpTemporaryError
 from db.models import Outbox
 from db.queries import outbox_due
+from db.upserts import insert_or_ignore
 
 log = logging.getLogger(__name__)
 
@@ -131,17 +131,9 @@ def enqueue(
         "next_attempt_at": when,
         "created_at": when,
     }
-    table: Any = Outbox.__table__
-    dialect = s.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        raise NotImplementedError(f"database dialect {dialect!r} is not supported")
     # RETURNING tells reliably whether the row was inserted (rowcount after ON CONFLICT is not
     # reliable across drivers).
-    inserted = s.execute(stmt.returning(table.c.id)).scalar_one_or_none()
+    inserted = insert_or_ignore(s, Outbox.__table__, values, ["dedupe_key"], "id")
     if inserted is None:
         log.debug("outbox: %s exists already, not enqueued again", dedupe_key)
         return None

@@ -33,19 +33,17 @@ from sqlalchemy.orm import Session
 
 from bot.app import Deps
 from bot.coordinator.status import progress_items
-from bot.mime.mail import IncomingMail, genuine_message_id
+from bot.mime.mail import IncomingMail
+from bot.outgoing.compose import compose
 from bot.outgoing.messages import (
     CloudLinkLine,
     FileLine,
     IndicatorRef,
     ProblemLine,
     ReceiptContext,
-    build_message,
-    make_message_id,
 )
 from bot.outgoing.outbox import enqueue
-from bot.outgoing.render import render, subject_for
-from bot.outgoing.sending import mail_domain, signature, warn_unconfigured_once
+from bot.outgoing.sending import signature, warn_unconfigured_once
 from db.models import Assignment, Attachment, CloudFile, Declaration, Mail, Outbox, Problem, ReviewItem
 from rules import codes
 from rules.catalogue import Catalogue
@@ -239,20 +237,13 @@ def receipt_message(
     deps: Deps, mail: Mail, references: tuple[str, ...], context: ReceiptContext, now: datetime
 ) -> EmailMessage:
     """The receipt as a message threaded under the sender's mail (RFC 5322 3.6.4)."""
-    smtp = deps.config.smtp
-    assert smtp is not None
-    text, html = render("receipt", context)
-    parent = genuine_message_id(mail.message_id)
-    return build_message(
+    return compose(
+        deps.config,
         "receipt",
-        [mail.from_addr],
-        subject_for("receipt", context),
-        text,
-        html,
-        from_addr=smtp.from_addr,
-        message_id=make_message_id(receipt_key(mail), mail_domain(smtp.from_addr)),
-        date=now,
-        auto_submitted="auto-replied",
-        in_reply_to=parent,
-        references=references if parent else (),
+        context,
+        key=receipt_key(mail),
+        to=[mail.from_addr],
+        now=now,
+        parent=mail.message_id,
+        references=references,
     )

@@ -26,10 +26,11 @@ from sqlalchemy.orm import Session
 
 from bot.app import Deps
 from bot.coordinator.status import progress_items
-from bot.outgoing.messages import OutstandingItem, ReminderContext, build_message, make_message_id
+from bot.outgoing.compose import compose
+from bot.outgoing.messages import OutstandingItem, ReminderContext
 from bot.outgoing.outbox import FlushReport, enqueue
-from bot.outgoing.render import render, subject_for
-from bot.outgoing.sending import flush_outbox, from_addr, mail_domain, signature
+from bot.outgoing.render import subject_for
+from bot.outgoing.sending import flush_outbox, signature
 from db.models import Outbox
 from rules.catalogue import Indicator
 from rules.progress import IndicatorProgress, outstanding_for
@@ -162,20 +163,7 @@ def due_reminders(deps: Deps, now: datetime) -> list[DueReminder]:
 
 def reminder_message(deps: Deps, due: DueReminder, now: datetime) -> EmailMessage:
     """Render one reminder into the message the outbox stores."""
-    text, html = render("reminder", due.context)
-    sender = from_addr(deps.config)
-    return build_message(
-        "reminder",
-        due.to,
-        due.subject,
-        text,
-        html,
-        from_addr=sender,
-        message_id=make_message_id(due.key, mail_domain(sender)),
-        date=now,
-        auto_submitted="auto-generated",
-        cc=due.cc,
-    )
+    return compose(deps.config, "reminder", due.context, key=due.key, to=due.to, now=now, cc=due.cc)
 
 
 def send_reminders(deps: Deps, now: datetime, *, dry_run: bool = False, flush: bool = True) -> ReminderRun:
