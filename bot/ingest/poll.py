@@ -121,9 +121,11 @@ def _poll_folder(deps: Deps, folder: str, report: PollReport, progress: Progress
         runs = list(_runs(uids, lambda u: u in infos and infos[u].size > LARGE_MAIL_BYTES))
         spool = Path(tempfile.mkdtemp(dir=_spool_dir(deps), prefix="fetch-"))
 
+        sizes = {uid: info.size for uid, info in infos.items()}  # RFC822.SIZE is asked once per poll
+
         def fetch_all() -> Iterator[tuple[int, bytes | Path]]:
             for run in runs:
-                yield from _fetch_run(box, run, spool)
+                yield from _fetch_run(box, run, spool, sizes)
 
         try:
             # The download runs ahead of parsing and recording (bot.mailbox.prefetch); only that thread uses
@@ -160,17 +162,19 @@ def _runs(uids: list[int], is_large: Callable[[int], bool]) -> Iterator[tuple[bo
         yield False, run
 
 
-def _fetch_run(box: MailboxClient, run: tuple[bool, list[int]], spool: Path) -> Iterator[tuple[int, bytes | Path]]:
+def _fetch_run(
+    box: MailboxClient, run: tuple[bool, list[int]], spool: Path, sizes: dict[int, int]
+) -> Iterator[tuple[int, bytes | Path]]:
     """Small mails come as bytes; a large one is streamed to a file in ``spool``, which its consumer
     deletes (``_discard``) once it is recorded."""
     large, uids = run
     if not large:
-        yield from box.fetch_raw(uids)
+        yield from box.fetch_raw(uids, {u: sizes[u] for u in uids if u in sizes})
         return
     uid = uids[0]
     path = spool / f"{uid}.eml"
     with path.open("wb") as out:
-        box.stream_message_to(uid, out)
+        box.stream_message_to(uid, out, size=sizes.get(uid))
     yield uid, path
 
 

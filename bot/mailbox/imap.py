@@ -257,11 +257,13 @@ class MailboxClient:
         """RFC822.SIZE, INTERNALDATE and BODYSTRUCTURE per UID; UIDs no longer present are absent."""
         return self._fetch_each(sorted(set(uids)), [b"RFC822.SIZE", b"INTERNALDATE", b"BODYSTRUCTURE"], mail_info, 500)
 
-    def fetch_raw(self, uids: Iterable[int]) -> Iterator[tuple[int, bytes]]:
+    def fetch_raw(self, uids: Iterable[int], sizes: Mapping[int, int] | None = None) -> Iterator[tuple[int, bytes]]:
         """Whole mails as ``(uid, raw bytes)`` in UID order, fetched in batches of at most
-        ``fetch_batch`` UIDs and about ``fetch_budget`` bytes. UIDs expunged meanwhile are skipped."""
+        ``fetch_batch`` UIDs and about ``fetch_budget`` bytes. UIDs expunged meanwhile are skipped.
+        ``sizes`` (RFC822.SIZE by UID, as ``sizes()`` gave them) saves asking the server again."""
         wanted = sorted(set(uids))
-        sizes = self._fetch_each(wanted, [b"RFC822.SIZE"], _size_of, 500)
+        if sizes is None:
+            sizes = self._fetch_each(wanted, [b"RFC822.SIZE"], _size_of, 500)
         batch: list[int] = []
         batch_bytes = 0
         for uid in (u for u in wanted if u in sizes):
@@ -282,11 +284,11 @@ class MailboxClient:
             if body is not None:
                 yield uid, body
 
-    def stream_message_to(self, uid: int, dest: Sink, chunk: int = MIB) -> int:
+    def stream_message_to(self, uid: int, dest: Sink, chunk: int = MIB, *, size: int | None = None) -> int:
         """Copy the whole raw mail to ``dest`` in ``BODY.PEEK[]<offset.chunk>`` partial fetches
-        (RFC 3501 6.4.5); returns the number of bytes written, checked against RFC822.SIZE so a
-        truncated copy is never taken for the mail."""
-        expected = self._fetch_each([uid], [b"RFC822.SIZE"], _size_of, 1).get(uid)
+        (RFC 3501 6.4.5); returns the number of bytes written, checked against RFC822.SIZE (``size``
+        when the caller already has it) so a truncated copy is never taken for the mail."""
+        expected = size if size is not None else self._fetch_each([uid], [b"RFC822.SIZE"], _size_of, 1).get(uid)
         if expected is None:
             raise ImapMessageGoneError(uid)
         written = self._stream(uid, "", dest, chunk, None)

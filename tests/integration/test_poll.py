@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from bot.coordinator.status import snapshot_json, take_snapshot
 from bot.ingest.poll import poll_once
 from db.models import Assignment, Attachment, Mail, MailboxCursor, ReviewItem
+from tests.fixtures.tcpproxy import tcp_proxy  # noqa: F401  (fixture)
 from tests.support.app import app_for
 from tests.support.mails import auto_reply, doc, gbk_zip, submission
 
@@ -242,3 +243,27 @@ def test_large_mails_are_streamed_to_disk_and_recorded_in_uid_order(app, dovecot
         raw_path = s.scalars(select(Mail.raw_path).where(Mail.subject == "指标24")).one()
     assert app.storage.resolve(raw_path).stat().st_size > len(big)  # the raw .eml is kept whole
     assert [p for p in (app.storage.root / "spool").rglob("*") if p.is_file()] == []
+
+
+def test_a_poll_asks_the_server_for_sizes_once(tmp_path: Path, db_url: str, dovecot, tcp_proxy, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """RFC822.SIZE comes with INTERNALDATE and BODYSTRUCTURE in one FETCH; neither the batched download
+    nor the streamed large mail asks for it again."""
+    import bot.ingest.poll
+
+    monkeypatch.setattr(bot.ingest.poll, "LARGE_MAIL_BYTES", 200_000)
+    dovecot.append(submission("指标12", [("小.pdf", doc("small"))]))
+    dovecot.append(submission("指标24", [("大文件.pdf", bytes(range(256)) * 2000)]))
+    dovecot.append(submission("指标36", [("小二.pdf", doc("small 2"))]))
+    proxy = tcp_proxy(dovecot.port)
+
+    class ViaProxy:
+        host, port = "127.0.0.1", proxy.port
+        username, password = dovecot.username, dovecot.password
+
+    deps = app_for(tmp_path, db_url, ViaProxy)
+    try:
+        assert poll_once(deps).mails == 3
+    finally:
+        deps.close()
+    wire = bytes(proxy.client_transcript).upper()
+    assert wire.count(b"RFC822.SIZE") == 1
