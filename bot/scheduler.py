@@ -15,7 +15,7 @@ job id     when                               misfire grace
 ========== ================================== ==================
 poll       every ``poll_minutes``, and at start 15 minutes
 flush      every minute (retries of the outbox) 5 minutes
-reminders  daily at ``[reminders] at``, and at start 6 hours
+reminders  at each reminder slot, and at start      6 hours
 digest     daily at ``[coordinator] digest_at``, and at start 6 hours
 ========== ================================== ==================
 """
@@ -31,15 +31,18 @@ from types import FrameType
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import Deps
+from bot.config import Config
 from bot.ingest.poll import poll_once
 from bot.mailbox.errors import ImapError
 from bot.outgoing.digest import send_digest
 from bot.outgoing.reminders import send_reminders
 from bot.outgoing.sending import flush_outbox
+from rules.schedule import next_reminder_time
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +92,35 @@ def run_reminder_job(deps: Deps) -> None:
         return
     if run.queued:
         log.info("reminders: %d queued (%s)", len(run.queued), ", ".join(r.section for r in run.queued))
+    upcoming = ReminderSlots(deps.config).get_next_fire_time(None, deps.clock())
+    log.info("next reminder slot: %s", upcoming.isoformat() if upcoming else "none left")
+
+
+class ReminderSlots(BaseTrigger):  # type: ignore[misc]  # apscheduler ships no types
+    """Fires at each reminder slot (``rules.schedule.next_reminder_time``): the days before the
+    deadline in ``[reminders] days_before`` and every ``overdue_every_days`` after it, at
+    ``[reminders] at`` in the campaign's time zone. None once no slot is left (no overdue reminders)."""
+
+    def __init__(self, config: Config) -> None:
+        self.deadline = config.campaign.deadline
+        self.days_before = config.reminders.days_before
+        self.overdue_every_days = config.reminders.overdue_every_days
+        self.at = config.reminders.at
+        self.tz = config.campaign.tz
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        after = max(previous_fire_time, now) if previous_fire_time is not None else now
+        return next_reminder_time(
+            deadline=self.deadline,
+            days_before=self.days_before,
+            overdue_every_days=self.overdue_every_days,
+            at=self.at,
+            tz=self.tz,
+            now=after,
+        )
+
+    def __str__(self) -> str:
+        return f"reminder slots (deadline {self.deadline}, at {self.at:%H:%M})"
 
 
 def run_digest_job(deps: Deps) -> None:
@@ -133,10 +165,9 @@ def configure(scheduler: BaseScheduler, deps: Deps, *, start_now: datetime | Non
         misfire_grace_time=FLUSH_GRACE_SECONDS,
         **common,
     )
-    at = cfg.reminders.at
     scheduler.add_job(
         run_reminder_job,
-        CronTrigger(hour=at.hour, minute=at.minute, timezone=tz),
+        ReminderSlots(cfg),
         args=(deps,),
         id="reminders",
         name="催报提醒",

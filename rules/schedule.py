@@ -106,11 +106,13 @@ def next_reminder_time(
     tz: tzinfo,
     now: datetime,
 ) -> datetime | None:
-    """When the next reminder slot after ``now`` falls due (for logs), None when none is left."""
+    """When the next reminder slot after ``now`` falls due, None when none is left (the scheduler's
+    trigger for the reminder job). Overdue slots recur every ``overdue_every_days`` days for as long
+    as the campaign runs, so the search reaches one whole interval past today or the deadline."""
     _require_aware(now)
     day = local_today(now, tz)
-    last = deadline + timedelta(days=max(overdue_every_days, 0) + 1)
-    for offset in range(max((last - day).days, 0) + 1):
+    last = max(day, deadline) + timedelta(days=max(overdue_every_days, 0) + 1)
+    for offset in range((last - day).days + 1):
         candidate = day + timedelta(days=offset)
         slot = reminder_slot_on_or_before(
             candidate, deadline=deadline, days_before=days_before, overdue_every_days=overdue_every_days

@@ -25,6 +25,7 @@ import bot.outgoing.sending
 from bot.app import Deps, build, with_clock
 from bot.cli import main
 from bot.scheduler import (
+    ReminderSlots,
     build_scheduler,
     configure,
     install_signal_handlers,
@@ -81,10 +82,15 @@ def test_jobs_triggers_and_time_zone(app: Deps) -> None:
         poll, flush, reminders, digest = (jobs[k] for k in ("poll", "flush", "reminders", "digest"))
         assert isinstance(poll.trigger, IntervalTrigger) and poll.trigger.interval == timedelta(minutes=5)
         assert isinstance(flush.trigger, IntervalTrigger) and flush.trigger.interval == timedelta(minutes=1)
-        assert isinstance(reminders.trigger, CronTrigger) and isinstance(digest.trigger, CronTrigger)
-        assert str(reminders.trigger.timezone) == "Asia/Shanghai"
-        fields = {f.name: str(f) for f in reminders.trigger.fields}
-        assert (fields["hour"], fields["minute"]) == ("9", "0")
+        assert isinstance(reminders.trigger, ReminderSlots) and isinstance(digest.trigger, CronTrigger)
+        # Reminders fire at the slots only: 7, 3 and 1 days before 10-28 at 09:00, then overdue ones.
+        fire, when = [], T0
+        for _ in range(5):
+            nxt = reminders.trigger.get_next_fire_time(when, when)
+            assert nxt is not None
+            fire.append(nxt.astimezone(CST).strftime("%m-%d %H:%M"))
+            when = nxt
+        assert fire == ["10-25 09:00", "10-27 09:00", "10-29 09:00", "10-30 09:00", "10-31 09:00"]
         fields = {f.name: str(f) for f in digest.trigger.fields}
         assert (fields["hour"], fields["minute"]) == ("17", "30")
         for job in jobs.values():

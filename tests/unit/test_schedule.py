@@ -168,3 +168,29 @@ def test_next_reminder_time() -> None:
     assert _next(1, at(date(2025, 6, 23), 9)) == at(date(2025, 6, 27), 9)
     assert _next(2, at(date(2025, 6, 29), 10)) == at(date(2025, 7, 2), 9)
     assert _next(0, at(date(2025, 6, 29), 10)) is None
+
+
+@pytest.mark.parametrize(
+    ("every", "now", "expected"),
+    [
+        # after the first overdue interval the slots go on: 6-30 + 3 = 7-3, then 7-6, 7-9 ...
+        (3, (date(2025, 7, 3), 10), date(2025, 7, 6)),
+        (3, (date(2025, 7, 3), 8), date(2025, 7, 3)),  # the slot of today, before its hour
+        (3, (date(2025, 9, 1), 10), date(2025, 9, 4)),  # weeks after the deadline (9-1 was one)
+        (1, (date(2025, 8, 15), 10), date(2025, 8, 16)),
+        (7, (date(2025, 7, 7), 10), date(2025, 7, 14)),
+    ],
+)
+def test_next_reminder_time_keeps_going_after_the_deadline(
+    every: int, now: tuple[date, int], expected: date
+) -> None:
+    when = _next(every, at(now[0], now[1]))
+    assert when == at(expected, 9)
+    # and it agrees with what the job will find due at that moment
+    assert (
+        due_reminder_slot(
+            deadline=DEADLINE, days_before=(7, 3, 1), overdue_every_days=every, at=AT, tz=TZ,
+            last_done=None, now=when,
+        )
+        == expected
+    )  # fmt: skip
