@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bot.commands import doctor as doctor_command
-from bot.doctor import FAIL, OK, Check, _imap_failure, run_checks
+from bot.doctor import FAIL, OK, Check, imap_failure, run_checks
 from bot.mailbox.errors import translate
 from db.session import make_engine, upgrade
 from tests.fixtures.smtpd import SmtpServer
@@ -195,7 +195,7 @@ def test_unsafe_login_is_explained() -> None:
         "imap.163.com",
         "jzhbjfzk@163.com",
     )
-    check = _imap_failure("打开文件夹 INBOX", error, "jzhbjfzk@163.com")
+    check = imap_failure("打开文件夹 INBOX", error, "jzhbjfzk@163.com")
     assert check.status == FAIL and "Unsafe Login" in check.detail
     assert "ID" in check.fix and "kefu@188.com" in check.fix
 

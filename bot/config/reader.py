@@ -1,9 +1,4 @@
-"""Load ``config.toml`` once into frozen dataclasses; every error names the file and the key.
-
-Secrets (the 163 授权码) never come from the TOML itself: ``password_env`` names an environment
-variable, or ``password_file`` a file readable only by the service user. They are read when a
-connection needs them (``Secret.reveal()``), so commands that need no mailbox run without them.
-"""
+"""TOML -> Config: every table and key checked, unknown keys refused, errors in Chinese naming the key."""
 
 from __future__ import annotations
 
@@ -11,153 +6,28 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import date, time
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.config.model import (
+    CampaignConfig,
+    Config,
+    ConfigError,
+    CoordinatorConfig,
+    MailboxConfig,
+    ReceiptsConfig,
+    RemindersConfig,
+    Secret,
+    SectionConfig,
+    SmtpConfig,
+    StorageConfig,
+    os_reason,
+)
+
 T = TypeVar("T")
-
-
-class ConfigError(ValueError):
-    """A configuration problem; ``str()`` is a Chinese message naming file and key."""
-
-    def __init__(self, path: Path | str, key: str, problem: str) -> None:
-        self.path = str(path)
-        self.key = key
-        self.problem = problem
-        super().__init__(f"配置文件 {path}：{key}：{problem}")
-
-
-@dataclass(frozen=True)
-class Secret:
-    """Where a password comes from. ``repr`` never shows the value."""
-
-    config_path: str
-    key: str  # e.g. "mailbox.password_env"
-    env: str | None = None
-    file: Path | None = None
-    value: str | None = field(default=None, repr=False)  # only for programmatic use (demo, tests)
-
-    def reveal(self) -> str:
-        if self.value is not None:
-            return self.value
-        if self.env is not None:
-            got = os.environ.get(self.env)
-            if not got:
-                raise ConfigError(self.config_path, self.key, f"环境变量 {self.env} 未设置或为空（应填写邮箱授权码）")
-            return got
-        if self.file is not None:
-            try:
-                return self.file.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ConfigError(
-                    self.config_path, self.key, f"无法读取密码文件 {self.file}：{_os_reason(exc)}"
-                ) from exc
-        raise ConfigError(self.config_path, self.key, "未配置密码来源（password_env 或 password_file）")
-
-
-@dataclass(frozen=True)
-class CampaignConfig:
-    name: str
-    deadline: date
-    timezone: str
-    catalogue: Path | None
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-
-@dataclass(frozen=True)
-class MailboxConfig:
-    host: str
-    port: int
-    ssl: bool
-    ca_file: Path | None
-    username: str
-    password: Secret
-    folder: str
-    extra_folders: tuple[str, ...]
-    poll_minutes: int
-    connect_timeout: float
-    read_timeout: float
-
-    @property
-    def folders(self) -> tuple[str, ...]:
-        return (self.folder, *self.extra_folders)
-
-
-@dataclass(frozen=True)
-class StorageConfig:
-    database: str
-    files: Path
-
-
-@dataclass(frozen=True)
-class CoordinatorConfig:
-    name: str
-    emails: tuple[str, ...]
-    digest_at: time
-    require_auth_pass: bool = True  # refuse mailed commands whose From fails DKIM/SPF/DMARC at our server
-
-
-@dataclass(frozen=True)
-class SectionConfig:
-    name: str
-    owners: tuple[tuple[str, str], ...]  # (display name, address)
-    senders: tuple[str, ...]  # lower-cased addresses
-
-
-@dataclass(frozen=True)
-class SmtpConfig:
-    host: str
-    port: int
-    ssl: bool
-    ca_file: Path | None
-    username: str
-    password: Secret
-    from_addr: str
-    timeout: float
-
-
-@dataclass(frozen=True)
-class RemindersConfig:
-    days_before: tuple[int, ...]
-    overdue_every_days: int
-    at: time
-
-
-@dataclass(frozen=True)
-class ReceiptsConfig:
-    max_per_address_per_day: int
-
-
-@dataclass(frozen=True)
-class Config:
-    path: Path
-    campaign: CampaignConfig
-    mailbox: MailboxConfig
-    storage: StorageConfig
-    coordinator: CoordinatorConfig
-    sections: tuple[SectionConfig, ...]
-    smtp: SmtpConfig | None
-    reminders: RemindersConfig
-    receipts: ReceiptsConfig
-
-    def section_of(self, address: str) -> str | None:
-        """The section whose ``senders`` include ``address`` (case-insensitive), else None."""
-        addr = address.strip().lower()
-        for s in self.sections:
-            if addr in s.senders:
-                return s.name
-        return None
-
-    def section(self, name: str) -> SectionConfig | None:
-        return next((s for s in self.sections if s.name == name), None)
-
 
 _EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
@@ -410,7 +280,7 @@ def load_config(path: Path) -> Config:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(path, "(文件)", f"无法读取：{_os_reason(exc)}") from exc
+        raise ConfigError(path, "(文件)", f"无法读取：{os_reason(exc)}") from exc
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -418,16 +288,6 @@ def load_config(path: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "(语法)", f"TOML 语法错误：{exc}") from None
     return parse_config(data, path)
-
-
-def _os_reason(exc: OSError) -> str:
-    if isinstance(exc, FileNotFoundError):
-        return "文件不存在"
-    if isinstance(exc, PermissionError):
-        return "没有读取权限（配置文件须对运行 intake 的用户可读）"
-    if isinstance(exc, IsADirectoryError):
-        return "这是一个目录，不是文件"
-    return exc.strerror or str(exc)
 
 
 def default_config_path() -> Path:
