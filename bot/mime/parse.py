@@ -13,34 +13,32 @@ keeps long base64 runs out of the parser altogether. Decoding of names and text 
 from __future__ import annotations
 
 import hashlib
-import io
 import mimetypes
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.feedparser import BytesFeedParser
 from email.message import Message
-from email.policy import compat32
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
-from functools import partial
 from pathlib import Path
-from typing import IO, Any
 
 from bs4 import BeautifulSoup
 
 from bot.mime.bigparts import Diverter
 from bot.mime.charsets import decode_body, decode_filename, decode_header_value
 from bot.mime.mail import CloudLink, DecodedText, IncomingMail, Material, Skipped, synthesized_message_id
-from bot.mime.transfer import writer_for
+from bot.mime.payload import (
+    SPOOL_THRESHOLD,
+    Spool,
+    decoded_bytes,
+    feed,
+    header_text,
+    spool_part,
+)
 
 __all__ = ["SPOOL_THRESHOLD", "ParseError", "parse_message", "parse_message_file"]
 
-SPOOL_THRESHOLD = 64 * 1024  # encoded leaf payloads above this size go to disk at once
 _FEED_CHUNK = 1 << 20
-_COPY_CHUNK = 1 << 20
 
 # Headers the rules look at (rules/mailkind.py, loop protection); first occurrence, decoded.
 _KEPT_HEADERS = frozenset(
@@ -82,116 +80,6 @@ class ParseError(ValueError):
     """Nothing at all could be read: no header, or no bytes."""
 
 
-@dataclass
-class _Spool:
-    """Where one parse writes files, and the transfer-encoded temporaries it must remove again."""
-
-    workdir: Path
-    temporaries: list[Path] = field(default_factory=list)
-    diverter: Diverter | None = None  # set when big base64 runs bypass the parser (files)
-
-    def remove_temporaries(self) -> None:
-        for path in self.temporaries:
-            path.unlink(missing_ok=True)
-        self.temporaries.clear()
-
-
-class _SpoolingMessage(Message):
-    """A compat32 message whose large leaf payloads go to a file as soon as the parser sets them.
-
-    The feed parser calls ``set_payload`` once per leaf with the whole encoded body; keeping a path
-    instead of that string is what bounds memory to one encoded part at a time.
-    """
-
-    def __init__(self, policy: Any = compat32, *, spool: _Spool | None = None) -> None:
-        super().__init__(policy)
-        self.spool = spool
-        self.spooled: Path | None = None
-
-    def set_payload(self, payload: Any, charset: Any = None) -> None:
-        diverter = self.spool.diverter if self.spool is not None else None
-        if diverter is not None and charset is None and isinstance(payload, str):
-            reassembled = diverter.reassemble(payload)
-            if reassembled is not None and self.spool is not None:
-                self.spooled = reassembled
-                self.spool.temporaries.append(reassembled)
-                payload = ""
-        if self.spool is not None and charset is None and isinstance(payload, str) and len(payload) > SPOOL_THRESHOLD:
-            fd, name = tempfile.mkstemp(prefix=".encoded-", dir=self.spool.workdir)
-            self.spooled = Path(name)
-            self.spool.temporaries.append(self.spooled)
-            with os.fdopen(fd, "wb") as encoded:
-                # In slices: encoding the whole string at once would double the peak.
-                for start in range(0, len(payload), _COPY_CHUNK):
-                    encoded.write(payload[start : start + _COPY_CHUNK].encode("ascii", "surrogateescape"))
-            payload = ""
-        super().set_payload(payload, charset)
-
-
-class _HashingFile:
-    """A binary sink that hashes and counts what it writes."""
-
-    def __init__(self, sink: IO[bytes]) -> None:
-        self.sink = sink
-        self.sha256 = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: bytes) -> int:
-        self.sha256.update(data)
-        self.size += len(data)
-        return self.sink.write(data)
-
-
-def _encoded_chunks(part: Message) -> Iterator[bytes]:
-    """The part's body as sent (still transfer-encoded), from memory or from its spool file."""
-    spooled = part.spooled if isinstance(part, _SpoolingMessage) else None
-    if spooled is not None:
-        with spooled.open("rb") as source:
-            while chunk := source.read(_COPY_CHUNK):
-                yield chunk
-        return
-    # Not get_payload(): for 8-bit text it decodes with the declared charset and errors="replace".
-    # The parser stored the body as sent, 8-bit bytes surrogate-escaped, in ``_payload``.
-    payload = getattr(part, "_payload", None)
-    if isinstance(payload, str):
-        yield payload.encode("ascii", "surrogateescape")
-
-
-def _decode_into(part: Message, sink: Any, encoding: str | None = None) -> None:
-    """Undo the part's Content-Transfer-Encoding (or ``encoding``) chunk by chunk into ``sink``."""
-    encoding = (encoding or _header_text(part, "content-transfer-encoding")).strip().lower()
-    writer = writer_for(encoding, sink)
-    for chunk in _encoded_chunks(part):
-        writer.write(chunk)  # the base64 writer drops a stray "=" mid-body (bot.mime.transfer)
-    writer.finish()
-    if isinstance(part, _SpoolingMessage) and part.spooled is not None:
-        part.spooled.unlink(missing_ok=True)
-        part.spooled = None
-
-
-def _decoded_bytes(part: Message, encoding: str | None = None) -> bytes:
-    """The decoded body of a text part (bodies are small; attachments never come through here)."""
-    collected = io.BytesIO()
-    _decode_into(part, collected, encoding)
-    return collected.getvalue()
-
-
-def _spool(part: Message, workdir: Path) -> tuple[Path, int, str]:
-    """Decode the part to ``workdir/<sha256>``; returns (path, size, sha256)."""
-    fd, name = tempfile.mkstemp(prefix=".part-", dir=workdir)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            sink = _HashingFile(out)
-            _decode_into(part, sink)
-        digest = sink.sha256.hexdigest()
-        final = workdir / digest
-        os.replace(name, final)
-    finally:
-        if os.path.exists(name):
-            os.unlink(name)
-    return final, sink.size, digest
-
-
 def html_to_text(html: str) -> str:
     """Readable text of an HTML body: one line per block, no scripts or styles, no blank runs."""
     soup = BeautifulSoup(html, "html.parser")
@@ -205,7 +93,7 @@ def html_to_text(html: str) -> str:
 class _Walk:
     """What one pass over the MIME tree collects."""
 
-    spool: _Spool
+    spool: Spool
     materials: list[Material] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
@@ -239,13 +127,13 @@ class _Walk:
     def _forwarded(self, part: Message) -> None:
         payload = part.get_payload()
         inner = payload[0] if isinstance(payload, list) and payload else None
-        encoding = _header_text(part, "content-transfer-encoding").strip().lower()
+        encoding = header_text(part, "content-transfer-encoding").strip().lower()
         if isinstance(inner, Message) and encoding in ("base64", "quoted-printable") and not inner.keys():
             # RFC 2046 5.2.1 forbids encoding message/rfc822, some clients do it anyway: the parser then
             # sees a header-less message whose body is the encoded mail.
-            inner = _feed([_decoded_bytes(inner, encoding)], self.spool)
+            inner = feed([decoded_bytes(inner, encoding)], self.spool)
         elif not isinstance(inner, Message):
-            inner = _feed([_decoded_bytes(part)], self.spool)
+            inner = feed([decoded_bytes(part)], self.spool)
         subject = decode_header_value(_raw_header(inner, "subject") or "").text.strip() or None
         nested = _Walk(self.spool)
         nested.visit(inner, "forwarded", subject)
@@ -262,10 +150,10 @@ class _Walk:
         name = decode_filename(part)
         if maintype == "text" and disposition != "attachment" and (name is None or disposition == "inline"):
             if ctype in ("text/plain", "text/html"):
-                text = decode_body(_decoded_bytes(part), part.get_content_charset())
+                text = decode_body(decoded_bytes(part), part.get_content_charset())
                 (self.texts if ctype == "text/plain" else self.htmls).append(text)
             return
-        content_id = _header_text(part, "content-id").strip()
+        content_id = header_text(part, "content-id").strip()
         label = name.text if name else content_id or ctype
         if maintype == "image" and content_id and disposition != "attachment":
             self.skipped.append(Skipped(label, "inline-image"))
@@ -278,13 +166,8 @@ class _Walk:
             name = DecodedText(f"unnamed-{self.unnamed}{mimetypes.guess_extension(ctype) or '.bin'}")
         elif name.undecodable:
             self.defects.append(f"undecodable file name: {name.text}")
-        path, size, digest = _spool(part, self.spool.workdir)
+        path, size, digest = spool_part(part, self.spool.workdir)
         self.materials.append(Material(name, path, size, digest, ctype, origin, container))
-
-
-def _header_text(message: Message, name: str) -> str:
-    """A structural header's value as text ("" when absent); 8-bit junk in it does not matter."""
-    return str(message.get(name) or "")
 
 
 def _raw_header(message: Message, name: str) -> str | None:
@@ -292,13 +175,6 @@ def _raw_header(message: Message, name: str) -> str | None:
         if key.lower() == name:
             return str(value)
     return None
-
-
-def _feed(chunks: Iterable[bytes], spool: _Spool) -> Message:
-    parser = BytesFeedParser(_factory=partial(_SpoolingMessage, spool=spool), policy=compat32)
-    for chunk in chunks:
-        parser.feed(chunk)
-    return parser.close()
 
 
 def _ids(value: str | None) -> list[str]:
@@ -352,7 +228,7 @@ def _expand(walk: _Walk) -> tuple[list[Material], list[Skipped]]:
     return materials, skipped
 
 
-def _build(root: Message, raw_sha256: str, spool: _Spool) -> IncomingMail:
+def _build(root: Message, raw_sha256: str, spool: Spool) -> IncomingMail:
     if not root.keys():
         raise ParseError("no mail header could be read")
     headers: dict[str, str] = {}
@@ -406,7 +282,7 @@ def _raw_header_all(message: Message, name: str) -> list[str]:
 def _parse(chunks: Iterable[bytes] | bytes, workdir: Path) -> IncomingMail:
     workdir.mkdir(parents=True, exist_ok=True)
     diverter = Diverter(workdir)
-    spool = _Spool(workdir, diverter=diverter)
+    spool = Spool(workdir, diverter=diverter)
     digest = hashlib.sha256()
 
     def hashed(source: Iterable[bytes]) -> Iterator[bytes]:
@@ -420,7 +296,7 @@ def _parse(chunks: Iterable[bytes] | bytes, workdir: Path) -> IncomingMail:
             stream = diverter.filter_bytes(chunks)
         else:
             stream = diverter.filter(hashed(chunks))
-        root = _feed(stream, spool)
+        root = feed(stream, spool)
         return _build(root, digest.hexdigest(), spool)
     finally:
         # Encoded temporaries of parts that were not decoded (skipped, or an exception half-way)

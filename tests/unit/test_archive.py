@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.mime.archive import ArchiveLimits, decode_member_name, expand, junk_reason, member_label
+from bot.mime.archive import expand
 from bot.mime.mail import DecodedText, Material, Skipped
+from bot.mime.unpacking import ArchiveLimits, junk_reason, member_label
+from bot.mime.zipfiles import decode_member_name
 from tests.support.zips import make_zip
 
 # --- builders --------------------------------------------------------------------------------------
