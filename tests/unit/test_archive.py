@@ -473,9 +473,10 @@ def test_zip_inside_winmail_dat_is_opened(tmp_path: Path, workdir: Path) -> None
     assert [(m.filename.text, m.origin, m.container) for m in materials] == [("指标3.docx", "zip", "材料.zip")]
 
 
-def test_winmail_dat_without_attachments_is_kept(tmp_path: Path, workdir: Path) -> None:
+def test_winmail_dat_without_attachments_is_no_file(tmp_path: Path, workdir: Path) -> None:
+    # Issue 12 class 6: a winmail.dat holding only the RTF body is not a file the sender attached.
     original = material(tmp_path, make_tnef([]), "winmail.dat", "application/ms-tnef")
-    assert expand(original, workdir) == ([original], [])
+    assert expand(original, workdir) == ([], [Skipped("winmail.dat", "tnef-no-files")])
 
 
 ORPHAN_ATTACHMENT_DATA = struct.pack("<IH", 0x223E9F78, 1) + tnef_attr(2, 0x800F, 0x0006, b"data" * 5)
@@ -487,6 +488,6 @@ def test_corrupt_winmail_dat_is_kept(tmp_path: Path, workdir: Path, data: bytes)
     assert expand(original, workdir) == ([original], [Skipped("winmail.dat", "tnef-corrupt")])
 
 
-def test_winmail_dat_with_only_a_signature_is_kept_without_complaint(tmp_path: Path, workdir: Path) -> None:
+def test_winmail_dat_with_only_a_signature_holds_no_file(tmp_path: Path, workdir: Path) -> None:
     original = material(tmp_path, b"\x78\x9f\x3e\x22\x00\x00", "winmail.dat")
-    assert expand(original, workdir) == ([original], [])
+    assert expand(original, workdir) == ([], [Skipped("winmail.dat", "tnef-no-files")])

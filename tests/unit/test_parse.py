@@ -231,7 +231,8 @@ def test_undecodable_subject_is_kept_as_bytes(tmp_path: Path) -> None:
     assert any("subject" in defect for defect in parsed.defects)
 
 
-def test_inline_image_with_content_id_is_skipped(tmp_path: Path) -> None:
+def test_image_the_html_shows_is_skipped(tmp_path: Path) -> None:
+    html = [b"Content-Type: text/html; charset=utf-8", b"", b'<p>hi</p><img src="cid:logo@foxmail"><img src=CID:sig2>']
     logo = [
         b'Content-Type: image/png; name="logo.png"',
         b"Content-Transfer-Encoding: base64",
@@ -240,9 +241,48 @@ def test_inline_image_with_content_id_is_skipped(tmp_path: Path) -> None:
         *b64lines(b"\x89PNG fake"),
     ]
     nameless = [b"Content-Type: image/gif", b"Content-ID: <sig2>", b"Content-Disposition: inline", b"", b"GIF89a"]
-    parsed = parse_message(multipart(TEXT, logo, nameless), tmp_path)
+    parsed = parse_message(multipart(TEXT, html, logo, nameless), tmp_path)
     assert parsed.materials == []
-    assert parsed.skipped == [Skipped("logo.png", "inline-image"), Skipped("<sig2>", "inline-image")]
+    assert parsed.skipped == [Skipped("logo.png", "inline-image"), Skipped("sig2", "inline-image")]
+
+
+def test_image_with_content_id_no_html_shows_is_a_file(tmp_path: Path) -> None:
+    # Issue 12 class 7: a mail that is only a photo (Apple Mail gives it a Content-ID) lost the photo.
+    html = [b"Content-Type: text/html; charset=utf-8", b"", b'<p>see the photo</p><img src="cid:other">']
+    photo = [
+        b'Content-Type: image/jpeg; name="bluedot.jpg"',
+        b"Content-Transfer-Encoding: base64",
+        b"Content-ID: <bluedot@apple>",
+        b"Content-Disposition: inline; filename=bluedot.jpg",
+        b"",
+        *b64lines(b"\xff\xd8\xff photo"),
+    ]
+    parsed = parse_message(multipart(TEXT, html, photo), tmp_path)
+    assert [m.filename.text for m in parsed.materials] == ["bluedot.jpg"]
+    assert parsed.materials[0].path.read_bytes() == b"\xff\xd8\xff photo"
+    assert parsed.skipped == []
+
+
+def test_mhtml_image_shown_by_its_location_is_skipped(tmp_path: Path) -> None:
+    html = [
+        b"Content-Type: text/html",
+        b"Content-Location: http://example.com/page.html",
+        b"",
+        b'<img src="img/a.png">',
+    ]
+    image = [b"Content-Type: image/png", b"Content-Location: http://example.com/img/a.png", b"", b"PNG"]
+    parsed = parse_message(multipart(html, image), tmp_path)
+    assert parsed.materials == []
+    assert parsed.skipped == [Skipped("http://example.com/img/a.png", "inline-image")]
+
+
+def test_named_inline_text_file_is_a_file_not_body(tmp_path: Path) -> None:
+    # Issue 12 class 7: Content-Disposition: inline on a named text file merged it into the body.
+    notes = [b'Content-Type: text/plain; charset=utf-8; name="notes.txt"', b"Content-Disposition: inline", b"", b"line"]
+    parsed = parse_message(multipart(TEXT, notes), tmp_path)
+    assert [m.filename.text for m in parsed.materials] == ["notes.txt"]
+    assert parsed.materials[0].path.read_bytes() == b"line"
+    assert parsed.body_text == "镕"
 
 
 @pytest.mark.parametrize(
@@ -446,10 +486,22 @@ def test_cloud_links_get_the_bodies(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         return [link]
 
     monkeypatch.setattr(bot.mime.cloudlinks, "find_cloud_links", fake_find)
-    raw = mail(b"Content-Type: text/html; charset=utf-8", b"", "<a download>大文件.zip</a>".encode())
+    html = '<a href="https://mail.163.com/large-attachment-download/x" download>大文件.zip</a>'
+    raw = mail(b"Content-Type: text/html; charset=utf-8", b"", html.encode())
     parsed = parse_message(raw, tmp_path)
-    assert calls == [("<a download>大文件.zip</a>\r\n", "大文件.zip")]
+    assert calls == [(html + "\r\n", "大文件.zip")]
     assert parsed.cloud_links == [link]
+
+
+def test_html_that_names_no_cloud_service_is_not_parsed_for_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 12 class 9: thousands of HTML parts were joined and parsed whole to look for links.
+    calls: list[tuple[str | None, str]] = []
+    monkeypatch.setattr(bot.mime.cloudlinks, "find_cloud_links", lambda html, text: calls.append((html, text)) or [])
+    html = [b"Content-Type: text/html; charset=utf-8", b"", b'<a href="https://example.com/a.zip">a.zip</a>']
+    parse_message(multipart(TEXT, html, html), tmp_path)
+    assert calls == [(None, "镕")]
 
 
 def big_mail(size: int) -> tuple[bytes, bytes]:
@@ -493,22 +545,28 @@ def test_workdir_holds_only_payloads_after_an_unreadable_mail(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize(
-    ("lines", "data"),
+    ("lines", "data", "damage"),
     [
-        # padding in the middle (two bodies pasted together): what follows is misaligned, but no crash
-        ([b"QUJD", b"RA==", b"RUY="], b"ABCD\x04T"),
+        # the padding ends the data (binascii, mail clients); more encoded lines after it were glued on
+        ([b"QUJD", b"RA==", b"RUY="], b"ABCD", "base64-invalid"),
         # a line that is not a multiple of four characters
-        ([b"QUJ", b"DRA=="], b"ABCD"),
+        ([b"QUJ", b"DRA=="], b"ABCD", None),
         # a stray "=" and junk characters
-        ([b"QU=JD!!", b"RA"], b"ABCD"),
-        # missing final padding
-        ([b"QUJDRA"], b"ABCD"),
+        ([b"QU=JD!!", b"RA=="], b"ABCD", "base64-invalid"),
+        # missing final padding: the mail was cut inside a quantum
+        ([b"QUJDRA"], b"ABCD", "base64-truncated"),
+        ([b"QUJDR"], b"ABC", "base64-truncated"),
+        # a text epilogue after the padding (the closing boundary was mistyped) is no damage
+        ([b"PGh0bWw+Cg==", b"", b"--b0-->", b"Potentially malicious content"], b"<html>\n", None),
     ],
 )
-def test_damaged_base64_never_raises(lines: list[bytes], data: bytes, tmp_path: Path) -> None:
+def test_damaged_base64_never_raises(lines: list[bytes], data: bytes, damage: str | None, tmp_path: Path) -> None:
     part = [b'Content-Type: application/pdf; name="a.pdf"', b"Content-Transfer-Encoding: base64", b"", *lines]
-    [material] = parse_message(multipart(part), tmp_path).materials
+    parsed = parse_message(multipart(part), tmp_path)
+    [material] = parsed.materials
     assert material.path.read_bytes() == data
+    assert material.damage == damage
+    assert bool(damage) == any("damaged transfer encoding" in defect for defect in parsed.defects)
 
 
 def test_eight_bit_junk_in_structural_headers(tmp_path: Path) -> None:
@@ -520,7 +578,9 @@ def test_eight_bit_junk_in_structural_headers(tmp_path: Path) -> None:
         b"iVBORw==",
     ]
     parsed = parse_message(multipart(TEXT, part), tmp_path)
-    assert parsed.skipped == [Skipped("a.png", "inline-image")]
+    # no HTML shows the image, so it is a file; the junk after "base64" does not hide the encoding
+    [image] = parsed.materials
+    assert (image.filename.text, image.path.read_bytes()) == ("a.png", b"\x89PNG")
 
 
 _CORPUS = [path.read_bytes() for path in sorted((Path(__file__).parents[1] / "corpus").glob("*.eml"))]

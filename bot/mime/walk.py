@@ -1,0 +1,197 @@
+"""One pass over a parsed MIME tree: which leaves are the body, which are files a person sees as
+attached, and which are left out (with the reason).
+
+- Unnamed ``text/plain`` / ``text/html`` leaves not marked as attachments are the body; a named text
+  part is a file even when it is shown inline (Thunderbird and Outlook list it as an attachment).
+- An image with a Content-ID or Content-Location is a picture of the HTML body only when an HTML part
+  of the same message refers to it (``cid:`` or its location); otherwise it is a file the sender
+  attached (a mail that is only a photo). The decision waits until the message's HTML is known.
+- A uuencoded part is always a file, named by its ``begin`` line when the headers give no name.
+- A forwarded mail (``message/rfc822``) is walked on its own, its files marked ``forwarded``.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from dataclasses import dataclass, field
+from email.message import Message
+from urllib.parse import unquote
+
+from bot.mime.charsets import decode_filename, decode_header_value, decode_text, decode_undeclared
+from bot.mime.mail import DecodedText, Material, Skipped
+from bot.mime.payload import Spool, decoded_bytes, feed, header_text, spool_part, transfer_encoding
+from bot.mime.transfer import UUENCODE_NAMES
+
+MAX_DEPTH = 100  # MIME nesting deeper than this is not read (hostile mail)
+
+_SIGNATURE_TYPES = frozenset(
+    {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}
+)
+_ASCII = frozenset({"us-ascii", "ascii"})
+_CID_REF = re.compile(r"cid:([^\"'\s>)]+)", re.IGNORECASE)
+_URL_REF = re.compile(r"""(?:src|background|href)\s*=\s*["']?([^"'\s>]+)|url\(\s*["']?([^"')\s]+)""", re.IGNORECASE)
+
+
+@dataclass
+class _Pending:
+    """An image that is either a picture of the HTML body or an attached file."""
+
+    part: Message
+    index: int  # where in ``materials`` it goes if it is a file (keeps MIME order)
+    name: DecodedText | None
+    content_id: str
+    location: str
+    origin: str
+    container: str | None
+
+
+@dataclass
+class Walk:
+    """What one pass over one message collects; ``finish()`` once the message has been visited."""
+
+    spool: Spool
+    hint: str | None = None  # a charset the mail declares (for undeclared 8-bit names and text)
+    materials: list[Material] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    htmls: list[str] = field(default_factory=list)
+    forwarded_bodies: list[tuple[list[str], str]] = field(default_factory=list)  # (html parts, text)
+    unnamed: int = 0
+    pending: list[_Pending] = field(default_factory=list)
+
+    def visit(self, part: Message, origin: str, container: str | None, depth: int = 0) -> None:
+        self._note_defects(part)
+        if depth > MAX_DEPTH:
+            self.defects.append(f"MIME nesting deeper than {MAX_DEPTH} levels: the parts below were not read")
+            return
+        ctype = part.get_content_type()
+        payload = part.get_payload()
+        if ctype == "message/rfc822":
+            self._forwarded(part, depth)
+        elif isinstance(payload, list):
+            # multipart/*, and message/* subtypes other than rfc822 (delivery-status: header blocks)
+            if part.get_content_maintype() == "multipart":
+                for sub in payload:
+                    if isinstance(sub, Message):
+                        self.visit(sub, origin, container, depth + 1)
+        else:
+            try:
+                self._leaf(part, origin, container)
+            except (ValueError, LookupError) as exc:  # binascii.Error is a ValueError
+                self.defects.append(f"unreadable {part.get_content_type()} part: {exc}")
+
+    def finish(self) -> None:
+        """Decide the pending images: pictures the HTML shows are skipped, the rest are files."""
+        if not self.pending:
+            return
+        cids, locations = _html_references(self.htmls)
+        files: list[tuple[int, Material]] = []
+        for pending in self.pending:
+            shown = (pending.content_id and pending.content_id.lower() in cids) or (
+                pending.location and _location_shown(pending.location, locations)
+            )
+            if shown:
+                label = pending.name.text if pending.name else pending.content_id or pending.location
+                self.skipped.append(Skipped(label, "inline-image"))
+                continue
+            try:
+                files.append(
+                    (pending.index, self._spooled(pending.part, pending.name, pending.origin, pending.container))
+                )
+            except (ValueError, LookupError) as exc:
+                self.defects.append(f"unreadable {pending.part.get_content_type()} part: {exc}")
+        for index, material in reversed(files):  # from the back, so earlier positions stay valid
+            self.materials.insert(index, material)
+        self.pending.clear()
+
+    def _note_defects(self, part: Message) -> None:
+        for defect in part.defects:
+            self.defects.append(f"{type(defect).__name__} in {part.get_content_type()}")
+
+    def _forwarded(self, part: Message, depth: int) -> None:
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        encoding = transfer_encoding(part)
+        if isinstance(inner, Message) and encoding in ("base64", "quoted-printable") and not inner.keys():
+            # RFC 2046 5.2.1 forbids encoding message/rfc822, some clients do it anyway: the parser then
+            # sees a header-less message whose body is the encoded mail.
+            inner = feed([decoded_bytes(inner, encoding)], self.spool)
+        elif not isinstance(inner, Message):
+            inner = feed([decoded_bytes(part)], self.spool)
+        subject = decode_header_value(_raw_header(inner, "subject") or "", self.hint).text.strip() or None
+        nested = Walk(self.spool, self.hint)
+        nested.visit(inner, "forwarded", subject, depth + 1)
+        nested.finish()
+        self.materials.extend(nested.materials)
+        self.skipped.extend(nested.skipped)
+        self.defects.extend(nested.defects)
+        self.forwarded_bodies.append((nested.htmls, "\n".join(nested.texts)))
+        self.forwarded_bodies.extend(nested.forwarded_bodies)
+
+    def _leaf(self, part: Message, origin: str, container: str | None) -> None:
+        ctype = part.get_content_type()
+        maintype = part.get_content_maintype()
+        disposition = part.get_content_disposition()
+        charset = part.get_content_charset()
+        if self.hint is None and charset and charset not in _ASCII:
+            self.hint = charset
+        name = decode_filename(part, self.hint)
+        uuencoded = transfer_encoding(part) in UUENCODE_NAMES
+        if maintype == "text" and disposition != "attachment" and name is None and not uuencoded:
+            if ctype in ("text/plain", "text/html"):
+                text, clean = decode_text(decoded_bytes(part), charset, self.hint)
+                if not clean:
+                    self.defects.append(f"{ctype} body not in its declared charset {charset or '(none)'}")
+                (self.texts if ctype == "text/plain" else self.htmls).append(text)
+            return
+        content_id = header_text(part, "content-id").strip().strip("<>")
+        location = header_text(part, "content-location").strip()
+        if maintype == "image" and (content_id or location) and disposition != "attachment":
+            self.pending.append(_Pending(part, len(self.materials), name, content_id, location, origin, container))
+            return
+        if ctype in _SIGNATURE_TYPES:
+            self.skipped.append(Skipped(name.text if name else content_id or ctype, "signature"))
+            return
+        self.materials.append(self._spooled(part, name, origin, container))
+
+    def _spooled(self, part: Message, name: DecodedText | None, origin: str, container: str | None) -> Material:
+        ctype = part.get_content_type()
+        spooled = spool_part(part, self.spool.workdir)
+        if name is None and spooled.inner_name:
+            name = decode_undeclared(spooled.inner_name, self.hint)
+        if name is None:
+            self.unnamed += 1
+            name = DecodedText(f"unnamed-{self.unnamed}{mimetypes.guess_extension(ctype) or '.bin'}")
+        elif name.undecodable:
+            self.defects.append(f"undecodable file name: {name.text}")
+        if spooled.damage:
+            self.defects.append(f"damaged transfer encoding in {name.text}: {spooled.damage}")
+        return Material(name, spooled.path, spooled.size, spooled.sha256, ctype, origin, container, spooled.damage)
+
+
+def _raw_header(message: Message, name: str) -> str | None:
+    for key, value in message.raw_items():
+        if key.lower() == name:
+            return str(value)
+    return None
+
+
+def _html_references(htmls: list[str]) -> tuple[set[str], set[str]]:
+    """The Content-IDs (``cid:`` URLs, RFC 2392) and the other URLs the HTML parts refer to."""
+    cids: set[str] = set()
+    urls: set[str] = set()
+    for html in htmls:
+        if "cid:" in html or "CID:" in html:
+            cids.update(unquote(m).strip("<>").lower() for m in _CID_REF.findall(html))
+        for src, css in _URL_REF.findall(html):
+            urls.add((src or css).strip())
+    return cids, urls
+
+
+def _location_shown(location: str, urls: set[str]) -> bool:
+    """Whether an HTML part refers to ``location`` (RFC 2557: absolute, or relative to the same base)."""
+    if location in urls:
+        return True
+    return any(url and (location.endswith("/" + url) or url.endswith("/" + location)) for url in urls)
