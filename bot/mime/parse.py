@@ -111,7 +111,7 @@ def _date(value: str | None, defects: list[str]) -> datetime | None:
     try:
         parsed = parsedate_to_datetime(value.strip())
     except (TypeError, ValueError, IndexError):
-        defects.append(f"unparsable Date: {value.strip()}")
+        defects.append(f"无法识别的日期（Date）：{value.strip()}")
         return None
     # RFC 5322 "-0000" (no zone information) comes back naive: read it as UTC.
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
@@ -153,7 +153,7 @@ def _recipients(root: Message, hint: str | None, defects: list[str]) -> tuple[st
     except RecursionError:
         # compat32's address parser recurses once per group; a To: of a thousand encoded words with
         # colons in them exhausts the stack. The addresses are still plain to see.
-        defects.append("To/Cc too deeply nested for the address parser: addresses taken by pattern")
+        defects.append("收件人（To/Cc）嵌套过深，地址解析器无法处理，已按地址格式提取")
         found = _ADDR_SPEC.findall(" ".join(values))
         return tuple(dict.fromkeys(addr.lower() for addr in found))
     return tuple(decode_header_value(addr, hint).text.strip().lower() for _, addr in pairs if addr)
@@ -161,7 +161,7 @@ def _recipients(root: Message, hint: str | None, defects: list[str]) -> tuple[st
 
 def _build(root: Message, raw_sha256: str, spool: Spool, notes: list[str]) -> IncomingMail:
     if not root.keys():
-        raise ParseError("no mail header could be read")
+        raise ParseError("读不到任何邮件头")
     walk = Walk(spool, _root_charset(root))
     walk.visit(root, "attachment", None)
     walk.finish()
@@ -175,7 +175,7 @@ def _build(root: Message, raw_sha256: str, spool: Spool, notes: list[str]) -> In
             headers[lowered] = decode_header_value(str(value), hint).text
     subject = decode_header_value(_raw_header(root, "subject") or "", hint)
     if subject.undecodable:
-        defects.append(f"undecodable subject: {subject.text}")
+        defects.append(f"主题无法按任何字符集解码，已保留原始字节：{subject.text}")
     from_name, from_addr = parseaddr(_raw_header(root, "from") or "")
     to_addrs = _recipients(root, hint, defects)
     message_id = _message_id(headers.get("message-id"), raw_sha256)
@@ -246,7 +246,7 @@ def _parse(chunks: Iterable[bytes] | bytes, workdir: Path) -> IncomingMail:
         try:
             root = feed(stream, spool)
         except RecursionError as exc:  # thousands of nested multiparts: the feed parser recurses per level
-            raise ParseError("MIME structure nested too deeply to read") from exc
+            raise ParseError("MIME 结构嵌套过深，无法读取") from exc
         return _build(root, digest.hexdigest(), spool, notes)
     finally:
         # Encoded temporaries of parts that were not decoded (skipped, or an exception half-way)
@@ -263,7 +263,7 @@ def parse_message(raw: bytes, workdir: Path) -> IncomingMail:
     can be read.
     """
     if not raw.strip():
-        raise ParseError("empty mail")
+        raise ParseError("邮件为空")
     return _parse(raw, workdir)
 
 
@@ -271,7 +271,7 @@ def parse_message_file(eml_path: Path, workdir: Path) -> IncomingMail:
     """Parse one mail from a file without reading it whole: it is fed to the parser in 1 MiB chunks
     and every large part goes to disk as soon as it is complete (see the module docstring)."""
     if eml_path.stat().st_size == 0:
-        raise ParseError("empty mail")
+        raise ParseError("邮件为空")
 
     def chunks() -> Iterator[bytes]:
         with eml_path.open("rb") as source:

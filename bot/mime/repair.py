@@ -22,8 +22,8 @@ HEAD_LIMIT = 1 << 20  # a header block longer than this is passed on unrepaired
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _OBSOLETE_NAME = re.compile(rb"^([!-9;-~]+)[ \t]+:", re.MULTILINE)
 
-BOM_NOTE = "byte order mark before the first header (removed)"
-OBSOLETE_NOTE = "obsolete header syntax: white space before the colon (read as usual)"
+BOM_NOTE = "邮件开头有 UTF-8 字节顺序标记（BOM），已忽略"
+OBSOLETE_NOTE = "邮件头使用了过时格式（冒号前有空格），已照常读取"
 
 
 def repair_head(head: bytes, notes: list[str]) -> bytes:

@@ -29,6 +29,19 @@ _SIGNATURE_TYPES = frozenset(
     {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}
 )
 _ASCII = frozenset({"us-ascii", "ascii"})
+# The stdlib parser's structural defects (email.errors), as the coordinator reads them.
+_STRUCTURE_DEFECTS = {
+    "StartBoundaryNotFoundDefect": "找不到分隔线（boundary），该部分未能拆开",
+    "CloseBoundaryNotFoundDefect": "缺少结束分隔线，邮件可能被截断",
+    "NoBoundaryInMultipartDefect": "声明为多部分（multipart）却没有分隔线",
+    "MultipartInvariantViolationDefect": "声明为多部分（multipart）却没有子部分",
+    "InvalidMultipartContentTransferEncodingDefect": "多部分（multipart）声明了不允许的传输编码",
+    "FirstHeaderLineIsContinuationDefect": "第一行邮件头以空白开头",
+    "MisplacedEnvelopeHeaderDefect": "邮件头中间出现了信封行（From ）",
+    "MissingHeaderBodySeparatorDefect": "邮件头中有无法识别的行，其后内容按正文读取",
+    "InvalidBase64PaddingDefect": "base64 填充错误",
+    "InvalidBase64CharactersDefect": "base64 中有非法字符",
+}
 _CID_REF = re.compile(r"cid:([^\"'\s>)]+)", re.IGNORECASE)
 _URL_REF = re.compile(r"""(?:src|background|href)\s*=\s*["']?([^"'\s>]+)|url\(\s*["']?([^"')\s]+)""", re.IGNORECASE)
 
@@ -64,7 +77,7 @@ class Walk:
     def visit(self, part: Message, origin: str, container: str | None, depth: int = 0) -> None:
         self._note_defects(part)
         if depth > MAX_DEPTH:
-            self.defects.append(f"MIME nesting deeper than {MAX_DEPTH} levels: the parts below were not read")
+            self.defects.append(f"MIME 结构嵌套超过 {MAX_DEPTH} 层，更深的部分未读取")
             return
         ctype = part.get_content_type()
         payload = part.get_payload()
@@ -80,7 +93,7 @@ class Walk:
             try:
                 self._leaf(part, origin, container)
             except (ValueError, LookupError) as exc:  # binascii.Error is a ValueError
-                self.defects.append(f"unreadable {part.get_content_type()} part: {exc}")
+                self.defects.append(f"{part.get_content_type()} 部分无法读取：{exc}")
 
     def finish(self) -> None:
         """Decide the pending images: pictures the HTML shows are skipped, the rest are files."""
@@ -101,14 +114,15 @@ class Walk:
                     (pending.index, self._spooled(pending.part, pending.name, pending.origin, pending.container))
                 )
             except (ValueError, LookupError) as exc:
-                self.defects.append(f"unreadable {pending.part.get_content_type()} part: {exc}")
+                self.defects.append(f"{pending.part.get_content_type()} 部分无法读取：{exc}")
         for index, material in reversed(files):  # from the back, so earlier positions stay valid
             self.materials.insert(index, material)
         self.pending.clear()
 
     def _note_defects(self, part: Message) -> None:
         for defect in part.defects:
-            self.defects.append(f"{type(defect).__name__} in {part.get_content_type()}")
+            kind = type(defect).__name__
+            self.defects.append(f"{part.get_content_type()} 部分：{_STRUCTURE_DEFECTS.get(kind, kind)}")
 
     def _forwarded(self, part: Message, depth: int) -> None:
         payload = part.get_payload()
@@ -143,7 +157,8 @@ class Walk:
             if ctype in ("text/plain", "text/html"):
                 text, clean = decode_text(decoded_bytes(part), charset, self.hint)
                 if not clean:
-                    self.defects.append(f"{ctype} body not in its declared charset {charset or '(none)'}")
+                    declared = charset or "未声明"
+                    self.defects.append(f"{ctype} 正文不是所声明的字符集（{declared}），无法识别的字节已替换")
                 (self.texts if ctype == "text/plain" else self.htmls).append(text)
             return
         content_id = header_text(part, "content-id").strip().strip("<>")
@@ -165,9 +180,9 @@ class Walk:
             self.unnamed += 1
             name = DecodedText(f"unnamed-{self.unnamed}{mimetypes.guess_extension(ctype) or '.bin'}")
         elif name.undecodable:
-            self.defects.append(f"undecodable file name: {name.text}")
+            self.defects.append(f"文件名无法按任何字符集解码，已保留原始字节：{name.text}")
         if spooled.damage:
-            self.defects.append(f"damaged transfer encoding in {name.text}: {spooled.damage}")
+            self.defects.append(f"附件“{name.text}”的传输编码已损坏（{spooled.damage}），内容可能与原文件不同")
         return Material(name, spooled.path, spooled.size, spooled.sha256, ctype, origin, container, spooled.damage)
 
 
