@@ -228,7 +228,7 @@ def test_undecodable_subject_is_kept_as_bytes(tmp_path: Path) -> None:
     headers = [h for h in BASE if not h.startswith(b"Subject")] + [b"Subject: R\xe9sum\xe9"]
     parsed = parse_message(mail(b"", b"x", headers=headers), tmp_path)
     assert parsed.subject.raw == b"R\xe9sum\xe9"
-    assert any("subject" in defect for defect in parsed.defects)
+    assert any("主题" in defect for defect in parsed.defects)
 
 
 def test_image_the_html_shows_is_skipped(tmp_path: Path) -> None:
@@ -566,7 +566,7 @@ def test_damaged_base64_never_raises(lines: list[bytes], data: bytes, damage: st
     [material] = parsed.materials
     assert material.path.read_bytes() == data
     assert material.damage == damage
-    assert bool(damage) == any("damaged transfer encoding" in defect for defect in parsed.defects)
+    assert bool(damage) == any("传输编码已损坏" in defect for defect in parsed.defects)
 
 
 def test_eight_bit_junk_in_structural_headers(tmp_path: Path) -> None:
