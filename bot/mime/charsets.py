@@ -129,6 +129,9 @@ _CHINESE_RANGES = (
     (0xFFE0, 0xFFE5),
     (0x20000, 0x2FFFF),
 )
+_NOT_CHINESE = re.compile(
+    "[^\x00-\x7f" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _CHINESE_RANGES) + "]"
+)
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 # A Han character inside a Latin word: a Latin-1 "ö" eating the letter after it ("Fr\xf6sche" -> "Fr鰏che").
 _HAN_IN_LATIN_WORD = re.compile("[A-Za-z][\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff][A-Za-z]")
@@ -138,6 +141,8 @@ _HAN_IN_LATIN_WORD = re.compile("[A-Za-z][\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaf
 _ENCODED_WORD = re.compile(rb"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _FOLD = re.compile(rb"\r?\n(?=[ \t])")
 _NEWLINES = re.compile(rb"[\r\n]+")
+_FOLD_STR = re.compile(r"\r?\n(?=[ \t])")
+_NEWLINES_STR = re.compile(r"[\r\n]+")
 
 
 def charset_alias(name: str) -> str:
@@ -173,28 +178,11 @@ def plausibly_chinese(text: str) -> bool:
     >>> plausibly_chinese("指标12-支队-王堃.doc"), plausibly_chinese("HasenundFr鰏che.txt")
     (True, False)
     """
-    for char in text:
-        if char.isascii():
-            continue
-        code = ord(char)
-        if not any(low <= code <= high for low, high in _CHINESE_RANGES):
-            return False
-    if _HAN_IN_LATIN_WORD.search(text):
+    if _NOT_CHINESE.search(text) or _HAN_IN_LATIN_WORD.search(text):
         return False
-    han = _HAN.findall(text)
-    if len(han) >= 4:
-        common = sum(1 for char in han if _in_gb2312(char))
-        if common * 2 < len(han):
-            return False
-    return True
-
-
-def _in_gb2312(char: str) -> bool:
-    try:
-        char.encode("gb2312")
-    except UnicodeEncodeError:
-        return False
-    return True
+    han = "".join(_HAN.findall(text))
+    # GB2312 has no "?" among its Han characters, so each "?" is a character outside it.
+    return len(han) < 4 or han.encode("gb2312", "replace").count(b"?") * 2 <= len(han)
 
 
 def _candidates(charset: str | None, hint: str | None) -> list[str]:
@@ -294,6 +282,9 @@ def decode_header_value(raw: str | bytes, hint: str | None = None) -> DecodedTex
     >>> decode_header_value("=?GB2312?B?1rix6jEy?=").text
     '指标12'
     """
+    if isinstance(raw, str) and raw.isascii() and "=?" not in raw and "\x1b" not in raw:
+        # Plain ASCII, most header values: only the folding to undo (the same steps as below).
+        return DecodedText(_NEWLINES_STR.sub("", _FOLD_STR.sub("", raw)).strip())
     original = _NEWLINES.sub(b"", _FOLD.sub(b"", _to_bytes(raw))).strip()
     # Split into literal runs and encoded words; whitespace between two encoded words is dropped
     # (RFC 2047 section 6.2) and adjacent words with one charset are joined before decoding.
@@ -373,11 +364,9 @@ def decode_filename(part: Message, hint: str | None = None) -> DecodedText | Non
     Looks at ``filename`` in Content-Disposition, then ``name`` in Content-Type. An RFC 2231 value
     (``filename*=`` or ``filename*0*=`` continuations) wins over a plain one; a plain value may hold
     RFC 2047 words (Foxmail, QQ, Outlook) or raw 8-bit bytes, read per :func:`decode_header_value` with
-    the part's own ``charset`` parameter (else ``hint``, the mail's) as the declared charset. A
+    ``hint`` (the part's own ``charset`` parameter, else the mail's) as the declared charset. A
     decodable candidate wins over an undecodable one.
     """
-    own = _declared_charset(part)
-    hint = own if own and charset_alias(own) not in _ASCII_LABELS else hint
     undecodable: DecodedText | None = None
     for header, param in (("content-disposition", "filename"), ("content-type", "name")):
         raw = _raw_header(part, header)
@@ -397,16 +386,6 @@ def decode_filename(part: Message, hint: str | None = None) -> DecodedText | Non
                 return decoded
             undecodable = undecodable or decoded
     return undecodable
-
-
-def _declared_charset(part: Message) -> str | None:
-    try:
-        charset = part.get_param("charset")
-    except Exception:
-        return None
-    if isinstance(charset, tuple):  # RFC 2231 form
-        charset = charset[2]
-    return str(charset).strip() if charset else None
 
 
 def decode_text(payload: bytes, charset: str | None, hint: str | None = None) -> tuple[str, bool]:

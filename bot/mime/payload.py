@@ -27,7 +27,6 @@ _COPY_CHUNK = 1 << 20
 _FOLD = re.compile(r"\r\n|\r|\n")
 _ENCODING_TOKEN = re.compile(r"\s*\"?([A-Za-z0-9_-]+)")
 _ENCODING_ALIASES = {"7-bit": "7bit", "8-bit": "8bit", "quoted_printable": "quoted-printable"}
-_FINAL_EOL = re.compile(r"(\r\n|\r|\n)\Z")  # the feed parser's NLCRE_eol
 
 
 @dataclass
@@ -78,8 +77,7 @@ class SpoolingMessage(Message):
                 self.spool.temporaries.append(reassembled)
                 payload = _split_final_eol(reassembled)
         if self.spool is not None and charset is None and isinstance(payload, str) and len(payload) > SPOOL_THRESHOLD:
-            eol = _FINAL_EOL.search(payload)
-            end = eol.start() if eol else len(payload)
+            end = len(payload) - len(_final_eol(payload))
             fd, name = tempfile.mkstemp(prefix=".encoded-", dir=self.spool.workdir)
             self.spooled = Path(name)
             self.spool.temporaries.append(self.spooled)
@@ -89,6 +87,14 @@ class SpoolingMessage(Message):
                     encoded.write(payload[start : min(start + _COPY_CHUNK, end)].encode("ascii", "surrogateescape"))
             payload = payload[end:]
         super().set_payload(payload, charset)
+
+
+def _final_eol(text: str) -> str:
+    """The line break ``text`` ends with, as the feed parser's NLCRE_eol finds it (a regular
+    expression anchored at the end would scan the whole payload)."""
+    if text.endswith("\r\n"):
+        return "\r\n"
+    return text[-1:] if text[-1:] in ("\r", "\n") else ""
 
 
 def _split_final_eol(path: Path) -> str:
@@ -162,13 +168,13 @@ def decoded_bytes(part: Message, encoding: str | None = None) -> bytes:
     return collected.getvalue()
 
 
-def spool_part(part: Message, workdir: Path) -> Spooled:
-    """Decode the part to ``workdir/<sha256>``."""
+def spool_part(part: Message, workdir: Path, encoding: str | None = None) -> Spooled:
+    """Decode the part (its Content-Transfer-Encoding, or ``encoding``) to ``workdir/<sha256>``."""
     fd, name = tempfile.mkstemp(prefix=".part-", dir=workdir)
     try:
         with os.fdopen(fd, "wb") as out:
             sink = HashingFile(out)
-            writer = decode_into(part, sink)
+            writer = decode_into(part, sink, encoding)
         digest = sink.sha256.hexdigest()
         final = workdir / digest
         os.replace(name, final)

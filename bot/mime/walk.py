@@ -85,13 +85,13 @@ class Walk:
             self._forwarded(part, depth)
         elif isinstance(payload, list):
             # multipart/*, and message/* subtypes other than rfc822 (delivery-status: header blocks)
-            if part.get_content_maintype() == "multipart":
+            if ctype.startswith("multipart/"):
                 for sub in payload:
                     if isinstance(sub, Message):
                         self.visit(sub, origin, container, depth + 1)
         else:
             try:
-                self._leaf(part, origin, container)
+                self._leaf(part, ctype, origin, container)
             except (ValueError, LookupError) as exc:  # binascii.Error is a ValueError
                 self.defects.append(f"{part.get_content_type()} 部分无法读取：{exc}")
 
@@ -144,21 +144,20 @@ class Walk:
         self.forwarded_bodies.append((nested.htmls, "\n".join(nested.texts)))
         self.forwarded_bodies.extend(nested.forwarded_bodies)
 
-    def _leaf(self, part: Message, origin: str, container: str | None) -> None:
-        ctype = part.get_content_type()
-        maintype = part.get_content_maintype()
+    def _leaf(self, part: Message, ctype: str, origin: str, container: str | None) -> None:
+        maintype = ctype.split("/", 1)[0]
         disposition = part.get_content_disposition()
         charset = part.get_content_charset()
-        if self.hint is None and charset and charset not in _ASCII:
-            self.hint = charset
-        name = decode_filename(part, self.hint)
-        uuencoded = transfer_encoding(part) in UUENCODE_NAMES
-        if maintype == "text" and disposition != "attachment" and name is None and not uuencoded:
+        declared = charset if charset and charset not in _ASCII else None
+        self.hint = self.hint or declared
+        name = decode_filename(part, declared or self.hint)  # the part's own charset first (RFC 2045 5.1)
+        encoding = transfer_encoding(part)
+        if maintype == "text" and disposition != "attachment" and name is None and encoding not in UUENCODE_NAMES:
             if ctype in ("text/plain", "text/html"):
-                text, clean = decode_text(decoded_bytes(part), charset, self.hint)
+                text, clean = decode_text(decoded_bytes(part, encoding), charset, self.hint)
                 if not clean:
-                    declared = charset or "未声明"
-                    self.defects.append(f"{ctype} 正文不是所声明的字符集（{declared}），无法识别的字节已替换")
+                    label = charset or "未声明"
+                    self.defects.append(f"{ctype} 正文不是所声明的字符集（{label}），无法识别的字节已替换")
                 (self.texts if ctype == "text/plain" else self.htmls).append(text)
             return
         content_id = header_text(part, "content-id").strip().strip("<>")
@@ -169,11 +168,13 @@ class Walk:
         if ctype in _SIGNATURE_TYPES:
             self.skipped.append(Skipped(name.text if name else content_id or ctype, "signature"))
             return
-        self.materials.append(self._spooled(part, name, origin, container))
+        self.materials.append(self._spooled(part, name, origin, container, encoding))
 
-    def _spooled(self, part: Message, name: DecodedText | None, origin: str, container: str | None) -> Material:
+    def _spooled(
+        self, part: Message, name: DecodedText | None, origin: str, container: str | None, encoding: str | None = None
+    ) -> Material:
         ctype = part.get_content_type()
-        spooled = spool_part(part, self.spool.workdir)
+        spooled = spool_part(part, self.spool.workdir, encoding)
         if name is None and spooled.inner_name:
             name = decode_undeclared(spooled.inner_name, self.hint)
         if name is None:
