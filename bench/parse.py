@@ -131,8 +131,11 @@ def main() -> None:
             totals[label] = total = sum(best[label][i] for i in members)
             print(f"{name:<22}{label:<12}{total:>9.3f}{len(members) / total:>10.1f}{size / 1e6 / total:>8.2f}")
         print(f"{'':<22}throughput current/{args.baseline}: {totals[args.baseline] / totals['current']:.2f}\n")
-    print(f"mails the parser raised on (not ParseError): {args.baseline} {crashes[args.baseline]}, "
-          f"current {crashes['current']}")
+    print(
+        f"mails the parser raised on (not ParseError): {args.baseline} {crashes[args.baseline]}, "
+        f"current {crashes['current']}"
+    )
+
 
 if __name__ == "__main__":
     main()

@@ -42,6 +42,7 @@ _B64_ALLOWED = _B64_ALPHABET + b"=" + _WHITESPACE
 _B64_DATA_LINE = re.compile(rb"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)")
 _AFTER_END_KEPT = 64 * 1024  # of text after the padding, enough to judge it
 # quoted-printable: "=" must start "=XX" or a soft line break (optional trailing whitespace).
+_QP_TRAILING_SPACE = re.compile(rb"[ \t]+(?=\r?\n)")
 _QP_BAD_ESCAPE = re.compile(rb"=(?![0-9A-Fa-f]{2})(?![ \t]*(?:\r?\n|\r|$))")
 _UU_BEGIN = re.compile(rb"begin(?:-base64)?\s+[0-7]{1,4}\s+(.*?)\s*$")
 _UU_BEFORE_BEGIN_KEPT = 64 * 1024  # a part without "begin" is kept as sent, up to here in memory
@@ -164,14 +165,19 @@ class QuotedPrintableWriter(RawWriter):
         if cut:
             self._decode(buf[:cut])
 
-    def _decode(self, lines: bytes) -> None:
+    def _decode(self, lines: bytes, last: bool = False) -> None:
+        # RFC 2045 6.7 (3): white space at the end of a line was added in transport and is deleted
+        # (a2b_qp keeps it, and would then not see "=  " as a soft line break).
+        lines = _QP_TRAILING_SPACE.sub(b"", lines)
+        if last:
+            lines = lines.rstrip(b" \t")
         if b"=" in lines and _QP_BAD_ESCAPE.search(lines):
             self._damaged(QP_INVALID)
         self._out(binascii.a2b_qp(lines))
 
     def finish(self) -> None:
         if self._tail:
-            self._decode(self._tail)
+            self._decode(self._tail, last=True)
             self._tail = b""
 
 

@@ -609,3 +609,44 @@ def test_damaged_corpus_mails_parse_or_raise_parse_error(
     for material in parsed.materials:
         assert material.path.stat().st_size == material.size
     assert not list(workdir.glob(".*"))  # no encoded temporaries left behind
+
+
+@pytest.mark.parametrize("header", [b"base64;", b"Base64 ", b'"base64"', b"base64 charset=x", b"BASE64\xa1"])
+def test_transfer_encoding_token_is_read_past_junk(header: bytes, tmp_path: Path) -> None:
+    part = [
+        b'Content-Type: application/pdf; name="a.pdf"',
+        b"Content-Transfer-Encoding: " + header,
+        b"",
+        *b64lines(PDF),
+    ]
+    [material] = parse_message(multipart(TEXT, part), tmp_path).materials
+    assert material.path.read_bytes() == PDF
+
+
+def test_raw_8bit_subject_read_with_the_charset_of_an_encoded_word(tmp_path: Path) -> None:
+    # No part declares a charset; the sender's client wrote From: in windows-1252, so that is its charset.
+    headers = [b"From: =?Windows-1252?B?Rm9ybWHn428=?= <info@example.com>", b"Subject: Forma\xe7\xe3o Ver\xe3o"]
+    parsed = parse_message(mail(b"", b"TEST", headers=headers), tmp_path)
+    assert parsed.subject.text == "Formação Verão"
+    assert parsed.from_name == "Formação"
+
+
+def nested(depth: int) -> bytes:
+    lines = [b"Content-Type: multipart/mixed; boundary=b0", b""]
+    for level in range(1, depth):
+        lines += [b"--b%d" % (level - 1), b"Content-Type: multipart/mixed; boundary=b%d" % level, b""]
+    lines += [b"--b%d" % (depth - 1), b"Content-Type: text/plain", b"", b"deep"]
+    lines += [b"--b%d--" % level for level in reversed(range(depth))]
+    return mail(*lines)
+
+
+def test_deep_nesting_is_read_to_a_limit(tmp_path: Path) -> None:
+    parsed = parse_message(nested(150), tmp_path)
+    assert parsed.body_text == ""
+    assert any("嵌套超过" in defect for defect in parsed.defects)
+    assert parse_message(nested(20), tmp_path).body_text == "deep"
+
+
+def test_nesting_the_feed_parser_cannot_follow_is_a_parse_error(tmp_path: Path) -> None:
+    with pytest.raises(ParseError):
+        parse_message(nested(3000), tmp_path)
