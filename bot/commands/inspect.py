@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 # Chinese for the stable reasons a part or member is not taken as material (bot.mime.unpacking, walk).
 SKIP_REASONS = {
     "inline-image": "正文中显示的图片",
+    "empty-part": "空的部分（既无文件名也无内容）",
     "signature": "数字签名",
     "directory": "文件夹",
     "macosx-metadata": "苹果系统附带文件",

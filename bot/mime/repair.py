@@ -34,6 +34,8 @@ def repair_head(head: bytes, notes: list[str]) -> bytes:
         notes.append(BOM_NOTE)
     end = _HEAD_END.search(head)
     stop = end.start() if end else len(head)
+    if b" :" not in head[:stop] and b"\t:" not in head[:stop]:
+        return head  # the usual case: nothing obsolete to look for
     repaired, count = _OBSOLETE_NAME.subn(rb"\1:", head[:stop])
     if count:
         notes.append(OBSOLETE_NOTE)

@@ -29,6 +29,7 @@ _SIGNATURE_TYPES = frozenset(
     {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}
 )
 _ASCII = frozenset({"us-ascii", "ascii"})
+_BLANK = 16  # a nameless part of at most this many bytes, all white space, is empty
 # The stdlib parser's structural defects (email.errors), as the coordinator reads them.
 _STRUCTURE_DEFECTS = {
     "StartBoundaryNotFoundDefect": "找不到分隔线（boundary），该部分未能拆开",
@@ -89,6 +90,7 @@ class Walk:
                 for sub in payload:
                     if isinstance(sub, Message):
                         self.visit(sub, origin, container, depth + 1)
+                self._epilogue(part, origin, container, depth)
         else:
             try:
                 self._leaf(part, ctype, origin, container)
@@ -110,14 +112,34 @@ class Walk:
                 self.skipped.append(Skipped(label, "inline-image"))
                 continue
             try:
-                files.append(
-                    (pending.index, self._spooled(pending.part, pending.name, pending.origin, pending.container))
-                )
+                material = self._spooled(pending.part, pending.name, pending.origin, pending.container)
             except (ValueError, LookupError) as exc:
                 self.defects.append(f"{pending.part.get_content_type()} 部分无法读取：{exc}")
+                continue
+            if material is not None:
+                files.append((pending.index, material))
         for index, material in reversed(files):  # from the back, so earlier positions stay valid
             self.materials.insert(index, material)
         self.pending.clear()
+
+    def _epilogue(self, part: Message, origin: str, container: str | None, depth: int) -> None:
+        """Parts after the closing delimiter. A nested multipart that reuses its parent's boundary
+        (Outlook Express for Mac) closes the parent early, and the parts after it land in the
+        epilogue, where no mail client would leave an attachment the sender sees."""
+        epilogue, boundary = part.epilogue, part.get_boundary()
+        if not epilogue or not boundary:
+            return
+        delimiter = re.compile(rf"^--{re.escape(boundary)}[ \t]*\r?$", re.MULTILINE)
+        if not delimiter.search(epilogue):
+            return
+        header = f'Content-Type: multipart/mixed; boundary="{boundary}"\r\n\r\n'
+        rest = feed([(header + epilogue).encode("ascii", "surrogateescape")], self.spool)
+        parts = rest.get_payload()
+        if isinstance(parts, list) and parts:
+            self.defects.append("结束分隔线之后还有邮件部分（子部分重复使用了外层的分隔线），已一并读取")
+            for sub in parts:
+                if isinstance(sub, Message):
+                    self.visit(sub, origin, container, depth + 1)
 
     def _note_defects(self, part: Message) -> None:
         for defect in part.defects:
@@ -168,15 +190,23 @@ class Walk:
         if ctype in _SIGNATURE_TYPES:
             self.skipped.append(Skipped(name.text if name else content_id or ctype, "signature"))
             return
-        self.materials.append(self._spooled(part, name, origin, container, encoding))
+        material = self._spooled(part, name, origin, container, encoding)
+        if material is not None:
+            self.materials.append(material)
 
     def _spooled(
         self, part: Message, name: DecodedText | None, origin: str, container: str | None, encoding: str | None = None
-    ) -> Material:
+    ) -> Material | None:
+        """The part as a material, spooled to its file; None for a nameless part with no bytes."""
         ctype = part.get_content_type()
         spooled = spool_part(part, self.spool.workdir, encoding)
         if name is None and spooled.inner_name:
             name = decode_undeclared(spooled.inner_name, self.hint)
+        if name is None and spooled.size <= _BLANK and not spooled.path.read_bytes().strip():
+            # Nothing to see: no name and no bytes (a multipart without a body, an empty part). Its
+            # file stays: content-addressed, it may be another material's too.
+            self.skipped.append(Skipped(ctype, "empty-part"))
+            return None
         if name is None:
             self.unnamed += 1
             name = DecodedText(f"unnamed-{self.unnamed}{mimetypes.guess_extension(ctype) or '.bin'}")

@@ -650,3 +650,43 @@ def test_deep_nesting_is_read_to_a_limit(tmp_path: Path) -> None:
 def test_nesting_the_feed_parser_cannot_follow_is_a_parse_error(tmp_path: Path) -> None:
     with pytest.raises(ParseError):
         parse_message(nested(3000), tmp_path)
+
+
+def test_a_nameless_empty_part_is_no_file(tmp_path: Path) -> None:
+    empty = [b"Content-Type: application/octet-stream", b"Content-Transfer-Encoding: base64", b"", b""]
+    named_empty = [b'Content-Type: text/html; name="file.html"', b"Content-Disposition: attachment", b"", b""]
+    parsed = parse_message(multipart(TEXT, empty, named_empty), tmp_path)
+    assert [(m.filename.text, m.size) for m in parsed.materials] == [("file.html", 0)]
+    assert parsed.materials[0].path.is_file()
+    assert parsed.skipped == [Skipped("application/octet-stream", "empty-part")]
+
+
+def test_parts_after_a_reused_boundary_are_read(tmp_path: Path) -> None:
+    # Outlook Express for Mac: the multipart/alternative reuses the outer boundary, which closes the
+    # outer multipart early; the attachment after it landed in the epilogue and was lost.
+    b = b"MS_Mac_OE_3071477847_720252_MIME_Part"
+    raw = mail(
+        b'Content-Type: multipart/mixed; boundary="' + b + b'"',
+        b"",
+        b"--" + b,
+        b'Content-Type: multipart/alternative; boundary="' + b + b'"',
+        b"",
+        b"--" + b,
+        b"Content-Type: text/plain; charset=utf-8",
+        b"",
+        "见附件。".encode(),
+        b"--" + b + b"--",
+        b"",
+        b"--" + b,
+        b'Content-Type: image/gif; name="xx.gif"',
+        b"Content-Disposition: attachment",
+        b"Content-Transfer-Encoding: base64",
+        b"",
+        *b64lines(b"GIF89a picture"),
+        b"--" + b + b"--",
+    )
+    parsed = parse_message(raw, tmp_path)
+    assert [(m.filename.text, m.path.read_bytes()) for m in parsed.materials] == [("xx.gif", b"GIF89a picture")]
+    assert parsed.body_text == "见附件。"
+    assert parsed.skipped == [Skipped("multipart/alternative", "empty-part")]
+    assert any("结束分隔线之后" in defect for defect in parsed.defects)
