@@ -19,10 +19,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from match_mails import AMBIGUOUS, KNOWABLE, UNKNOWABLE, Mail, generate
-
+from bench.match_mails import AMBIGUOUS, KNOWABLE, UNKNOWABLE, Mail, generate
 from rules.catalogue import load_catalogue
 from rules.decision import Decision
 from rules.match import evaluate, match_filename, match_subject

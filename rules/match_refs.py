@@ -86,10 +86,11 @@ def _list(num: str) -> str:
 
 
 # Contexts that look like references but are not; masked before anything else is read.
+# 二级指标12 is not indicator 12 (read as a group first when the id space knows the groups).
+_LEVEL_MASK = re.compile(rf"[一二]级指标\s*(?:第|序号)?\s*{_list(_NUM_ANY)}\s*[项号.]?")
 _CONTEXT_MASKS = tuple(
     re.compile(p, re.IGNORECASE)
     for p in (
-        rf"[一二]级指标\s*(?:第|序号)?\s*{_list(_NUM_ANY)}\s*[项号.]?",  # 二级指标12 is not indicator 12
         rf"(?:附件|附表|附图|图|表)\s*{_NUM_ANY}",
         r"[〔\[(【]\s*(?:19|20)\d{2}\s*[〕\])】]\s*第?\s*\d+\s*号",  # 焦环〔2021〕12号
         r"(?<!\d)\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?",  # 10月28日
@@ -134,7 +135,7 @@ _MIXED = re.compile(rf"(?<![\d.共计等了有这该各前后近约达至到])(?
 _MIXED_TOKEN = re.compile(rf"(?P<kind>加|减)?分?项?\s*(?P<n>{_NUM_ANY})")
 _EXTRA = re.compile(
     rf"(?:(?P<kind1>加|减)分项?|(?:(?<![{_CJK}])|(?<=指标))(?P<kind2>加|减))"
-    rf"\s*(?:第\s*)?[(\[【]?\s*(?P<list>{_list(_NUM_ANY)})\s*[)\]】]?\s*项?"
+    rf"\s*(?:第\s*)?[(\[【]?\s*(?P<list>{_list(_NUM_ANY)})(?!\s*(?:{_UNITS}))\s*[)\]】]?\s*项?"
 )
 _EXPLICIT = tuple(
     re.compile(p)
@@ -159,7 +160,7 @@ _GLUED_LIST = re.compile(
     rf"(?<=[{_CJK}])(?<![共计等了有这该各前后近约达第至到和及与])"
     rf"(?P<list>{_NUM_DIGITS}(?:(?:{_SEP}|{_RANGE}|\s+){_NUM_DIGITS})+)(?:\s*项)?(?=$|[{_SEP_CHARS}])"
 )
-_SINGLE_ITEM = re.compile(rf"(?<![\d.共计等了有这该各前后近约达])(?P<list>{_NUM_DIGITS})\s*项")
+_SINGLE_ITEM = re.compile(rf"(?<![\d.共计等了有这该各前后近约达加增减多少新另])(?P<list>{_NUM_DIGITS})\s*项")
 _STRAY = re.compile(rf"(?P<list>{_NUM_DIGITS})")
 _ANY_NUMBER = re.compile(rf"[\d{_CN}]")
 _NUMBER_TOKEN = re.compile(rf"\d+|[{_CN}]+|{_RANGE}|{_SEP}")
@@ -285,7 +286,11 @@ def _collect_mixed(text: str, space: IdSpace, found: list[Reference]) -> str:
 
 # --- 二级指标 ----------------------------------------------------------------------------------------
 
-_LEVEL2_NUMBERED = re.compile(rf"二级指标\s*(?:第|序号)?\s*(?P<list>{_list(_NUM_ANY)})\s*[项号.]?")
+# every number of the list must be a number of its own: not 37,1.1 (a decimal) nor 37,1字 (a count)
+_L2_ITEM = rf"{_NUM_ANY}(?![.:]\d)(?!\s*(?:{_UNITS}))"
+_LEVEL2_NUMBERED = re.compile(
+    rf"二级指标\s*(?:第|序号)?\s*(?P<list>{_L2_ITEM}(?:(?:{_SEP}|{_RANGE}){_L2_ITEM})*)\s*[项号.]?"
+)
 _QUOTES = "“”\"'‘’《》"
 _HEADINGS: dict[int, tuple[tuple[Group, ...], re.Pattern[str] | None]] = {}
 
@@ -343,11 +348,13 @@ def find_references(text: str, space: IdSpace, *, leading_counts: bool = True) -
     subjects, where staff put the indicator number first).
     """
     found: list[Reference] = []
-    work = _collect_groups(text, space, found)
+    work = text
+    if _ANY_NUMBER.search(work) is not None:
+        for pattern in _CONTEXT_MASKS:  # dates and 附件1 first: 二级指标37,1月1日 lists no group 1
+            work = mask(work, pattern)
+    work = mask(_collect_groups(work, space, found), _LEVEL_MASK)
     if _ANY_NUMBER.search(work) is None:
         return tuple(found)  # nothing below can match without a number
-    for pattern in _CONTEXT_MASKS:
-        work = mask(work, pattern)
     work = _collect_mixed(work, space, found)
     for pattern in (_EXTRA, *_EXPLICIT):
         work = _collect(work, pattern, Evidence.EXPLICIT, space, found)
