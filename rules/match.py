@@ -27,9 +27,8 @@ from rules.match_refs import (
     person_mark,
     split_filename,
 )
-from rules.match_similarity import scores
 from rules.match_steps import ASSIGNERS
-from rules.match_types import Context, FilenameMatch, SubjectMatch
+from rules.match_types import Context, FilenameMatch, FileWords, SubjectMatch
 from rules.normalize import normalize, strip_reply_prefixes
 
 __all__ = [
@@ -159,9 +158,9 @@ def evaluate(
     declarations = tuple(dict.fromkeys((*sm.declarations, *match_body(body, space))))
     wanted = sm.ids if sm.evidence >= Evidence.POSITIONAL else ()
     files = tuple(match_filename(name, space) for name in filenames)
-    words = tuple(scores(name, catalogue) for name in filenames)
     known = section if section in sections else None
-    ctx = Context(catalogue, space, sm, files, wanted, declarations, known, words)
+    words = FileWords(tuple(filenames), catalogue)
+    ctx = Context(catalogue, space, sm, files, wanted, declarations, words, known)
     done: dict[int, AttachmentDecision] = {}
     for assign in ASSIGNERS:
         done.update(assign(ctx, done))

@@ -292,26 +292,29 @@ _LEVEL2_NUMBERED = re.compile(
     rf"二级指标\s*(?:第|序号)?\s*(?P<list>{_L2_ITEM}(?:(?:{_SEP}|{_RANGE}){_L2_ITEM})*)\s*[项号.]?"
 )
 _QUOTES = "“”\"'‘’《》"
-_HEADINGS: dict[int, tuple[tuple[Group, ...], re.Pattern[str] | None]] = {}
+_HEADINGS: dict[int, tuple[tuple[Group, ...], re.Pattern[str] | None, tuple[str, ...]]] = {}
 
 
-def _heading_pattern(groups: tuple[Group, ...]) -> re.Pattern[str] | None:
+def _heading_pattern(groups: tuple[Group, ...]) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
     """One pattern for every quotable 二级指标 heading, with the number staff may put before it
-    (``10.依法决策机制健全``); quotation marks are optional (纵深推进放管服改革)."""
+    (``10.依法决策机制健全``); quotation marks are optional (纵深推进放管服改革). Also the headings' first
+    two characters: a text holding none of them needs no search."""
     cached = _HEADINGS.get(id(groups))
     if cached is not None and cached[0] is groups:
-        return cached[1]
+        return cached[1], cached[2]
     alternatives = []
+    starts = []
     for g in groups:
         heading = g.heading.rstrip("。.;")
         if len(heading) < 4 or heading in {"加分项", "减分项"}:
             continue  # too short to quote by accident-free substring; 加分项 is an item marker
         body = "".join(f"[{_QUOTES}]?" if c in _QUOTES else re.escape(c) for c in heading)
         alternatives.append(f"(?P<g{g.number}>{body})")
+        starts.append(heading[:2])
     prefix = rf"(?:(?:[一二三]级)?指标\s*)?(?:(?P<num>{_NUM_ANY})\s*[.、,\-_ :]?\s*)?"
     pattern = re.compile(rf"{prefix}(?:{'|'.join(alternatives)})") if alternatives else None
-    _HEADINGS[id(groups)] = (groups, pattern)
-    return pattern
+    _HEADINGS[id(groups)] = (groups, pattern, tuple(dict.fromkeys(starts)))
+    return pattern, tuple(dict.fromkeys(starts))
 
 
 def _collect_groups(text: str, space: IdSpace, found: list[Reference]) -> str:
@@ -327,8 +330,8 @@ def _collect_groups(text: str, space: IdSpace, found: list[Reference]) -> str:
                 found.append(Reference(group.ids, (), Evidence.EXPLICIT, m.start(), m.end(), group.number))
         spans.append((m.start(), m.end()))  # 二级指标99 is no item either
     text = _mask_spans(text, spans)
-    pattern = _heading_pattern(space.groups)
-    if pattern is None:
+    pattern, starts = _heading_pattern(space.groups)
+    if pattern is None or not any(start in text for start in starts):
         return text
     spans = []
     for m in pattern.finditer(text):

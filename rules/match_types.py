@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from rules.catalogue import Catalogue
 from rules.match_refs import Evidence, IdSpace
-from rules.match_similarity import Words
+from rules.match_similarity import Words, scores
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,22 @@ class FilenameMatch(TextMatch):
     mark: str | None = None  # 清单截图（4）.png: a person's trailing full-width number (needs the words)
 
 
+class FileWords:
+    """What each file name's words read like (match_similarity.scores), worked out the first time a step
+    asks: most files are settled by a number before anyone needs their words."""
+
+    def __init__(self, names: tuple[str, ...], catalogue: Catalogue) -> None:
+        self._names = names
+        self._catalogue = catalogue
+        self._found: dict[int, Words] = {}
+
+    def __getitem__(self, n: int) -> Words:
+        found = self._found.get(n)
+        if found is None:
+            found = self._found[n] = scores(self._names[n], self._catalogue)
+        return found
+
+
 @dataclass(frozen=True)
 class Context:
     """Everything the assignment steps and checks read; none of them changes it."""
@@ -43,8 +59,8 @@ class Context:
     files: tuple[FilenameMatch, ...]
     wanted: tuple[str, ...]  # subject ids strong enough to assign files to (declared ones removed)
     declarations: tuple[str, ...]  # from the subject and the body
+    words: FileWords  # per file: what its words read like
     section: str | None = None  # the sender's section, when the sender is on the list
-    words: tuple[Words, ...] = ()  # per file: what its words read like (match_similarity.scores)
 
     def owns(self, ind_id: str) -> bool:
         """Whether the sender's section is responsible for ``ind_id`` (False when the section is unknown)."""
