@@ -257,8 +257,10 @@ def _review_reason(ctx: Context, n: int, series: set[int]) -> tuple[str, dict[st
             code = "suspect-number"
         elif fm.mark is not None:
             code = "series" if n in series else "mark"
-        elif _level2_of(ctx, n) or (fm.groups and ctx.wanted):
-            code = "level2-group" if not ctx.wanted else "conflict"
+        elif fm.groups and ctx.wanted:
+            code = "level2-subject"
+        elif _level2_of(ctx, n):
+            code = "level2-group"
         elif len(ctx.wanted) >= 2:
             code = "ambiguous"
         elif ctx.subject.out_of_range or fm.out_of_range:
