@@ -89,7 +89,8 @@ def parse_sender(raw_values: list[str]) -> ParsedSender:
     if [a.addr_spec for a in literal.addresses] != [addresses[0].addr_spec]:
         return ParsedSender("", shown, ENCODED_ADDRESS)
     address = addresses[0]
-    if _address_defects(header.defects) or not address.username or not address.domain:
+    defects: tuple[HeaderDefect, ...] = getattr(header, "defects", ())  # BaseHeader, mixed in at run time
+    if _address_defects(defects) or not address.username or not address.domain:
         return ParsedSender("", shown, GUESSED_ADDRESS)
     spec = address.addr_spec.lower()
     if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in spec) or not spec.isascii():
