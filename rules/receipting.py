@@ -53,6 +53,16 @@ class ReceiptVerdict(StrEnum):
 
 
 @dataclass(frozen=True)
+class Submission:
+    """What the mail itself says about being a submission (gathered by ``bot.ingest.trust``)."""
+
+    has_material: bool  # a file that counts as material, or a cloud link
+    names_indicator: bool  # the subject, a file name or a declaration named an indicator
+    bulk_like: bool
+    phishing_like: bool
+
+
+@dataclass(frozen=True)
 class ReceiptFacts:
     """What the receipt rule needs to know about one recorded mail."""
 
