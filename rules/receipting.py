@@ -107,7 +107,7 @@ def is_one_address(address: str) -> bool:
     >>> is_one_address("a@x, b@y, c@z")
     False
     """
-    return bool(_PLAIN_ADDRESS.match(address)) and "." in address.rpartition("@")[2]
+    return bool(_PLAIN_ADDRESS.fullmatch(address)) and "." in address.rpartition("@")[2]
 
 
 def bulk_like(recipients: Collection[str], own_addresses: Collection[str]) -> bool:
