@@ -167,8 +167,8 @@ class _Walk:
             name = DecodedText(f"未命名附件{_letters(self.unnamed)}{mimetypes.guess_extension(ctype) or '.bin'}")
         elif name.undecodable:
             self.defects.append(f"undecodable file name: {name.text}")
-        path, size, digest = spool_part(part, self.spool.workdir)
-        self.materials.append(Material(name, path, size, digest, ctype, origin, container))
+        path, size, digest, damage = spool_part(part, self.spool.workdir)
+        self.materials.append(Material(name, path, size, digest, ctype, origin, container, damage))
 
 
 def _letters(n: int) -> str:
