@@ -8,7 +8,7 @@ changing what it says: ``指标1\\u200b2`` reads as 12 but holds a 1 and a 2 apa
 (``rules.normalize.normalize``) and before display (receipts, digest, review); a name that carried
 bidi controls is flagged (``has_bidi_controls``), since that has no innocent use in a file name here.
 
-``for_terminal`` goes further for text printed on a terminal (``intake review`` and the other CLI
+``visible`` goes further for text printed on a terminal (``intake review`` and the other CLI
 listings): ANSI/VT escape sequences and every other control character could move the cursor, rewrite
 earlier lines or set the window title.
 """
@@ -54,11 +54,11 @@ def has_bidi_controls(text: str) -> bool:
     return any(c in BIDI_CONTROLS for c in text)
 
 
-def for_terminal(text: str) -> str:
-    """``text`` safe to print on a terminal: escape sequences removed, other control characters
-    (C0 except newline and tab, DEL, C1) and format characters dropped.
+def visible(text: str) -> str:
+    """``text`` as a person may be shown it (in a mail or on a terminal): escape sequences removed,
+    other control characters (C0 except newline and tab, DEL, C1) and format characters dropped.
 
-    >>> for_terminal("a\\x1b]0;owned\\x07b\\x1b[2Jc")
+    >>> visible("a\\x1b]0;owned\\x07b\\x1b[2Jc")
     'abc'
     """
     text = _ESCAPE_SEQUENCE.sub("", text)

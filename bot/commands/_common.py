@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session
 from bot.app import Deps, build
 from bot.config import Config, ConfigError, default_config_path, load_config
 from rules.catalogue import CatalogueError
-from rules.visible import for_terminal
+from rules.visible import visible
 
 
 def shown(text: str | None) -> str:
     """Text a stranger wrote, as a terminal may print it: no escape sequences, control or format
     characters (a file name must not rewrite the screen or set the window title)."""
-    return for_terminal(text or "")
+    return visible(text or "")
 
 
 def cell(text: str | None) -> Text:

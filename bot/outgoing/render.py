@@ -3,8 +3,9 @@
 One Jinja2 environment for the process, reading ``templates/<kind>.txt`` and ``<kind>.html`` from the
 installed ``templates`` package. ``StrictUndefined`` turns a missing context field into an error
 instead of an empty string; autoescaping is on for ``.html`` only (the text part is not HTML). Every
-value shown, and the subject line, loses its Unicode format characters first (``rules.visible``): a
-right-to-left override in a sender's file name must not turn ``cod.exe`` into ``exe.doc`` in our mail.
+value shown, and the subject line, loses its control and Unicode format characters first
+(``rules.visible``): a right-to-left override in a sender's file name must not turn ``cod.exe`` into
+``exe.doc`` in our mail.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from bot.outgoing.messages import (
     ReturnNoticeContext,
 )
 from rules.authority import CODE_LABEL
-from rules.visible import strip_format
+from rules.visible import visible
 
 SUBJECT_MAX_CHARS = 120
 
@@ -47,7 +48,7 @@ def cn_short(value: datetime) -> str:
 
 def _visible(value: object) -> object:
     # Markup is our own HTML (a macro's output): its values went through here when it was rendered.
-    return strip_format(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+    return visible(value) if isinstance(value, str) and not isinstance(value, Markup) else value
 
 
 def _make_environment() -> Environment:
@@ -87,7 +88,7 @@ def render(kind: MailKind, context: MailContext) -> tuple[str, str]:
 
 
 def _clip(subject: str) -> str:
-    flat = " ".join(strip_format(subject).split())
+    flat = " ".join(visible(subject).split())
     return flat if len(flat) <= SUBJECT_MAX_CHARS else flat[: SUBJECT_MAX_CHARS - 1] + "…"
 
 

@@ -16,7 +16,7 @@ from rules.receipting import (
     phishing_like,
     receipt_verdict,
 )
-from rules.visible import for_terminal, has_bidi_controls, strip_format
+from rules.visible import has_bidi_controls, strip_format, visible
 
 # -- rules.receipting -----------------------------------------------------------------------------------
 
@@ -254,4 +254,4 @@ def test_format_characters(text: str, clean: str, bidi: bool) -> None:
     ],
 )
 def test_terminal_text(text: str, shown: str) -> None:
-    assert for_terminal(text) == shown
+    assert visible(text) == shown
