@@ -376,7 +376,7 @@ CASES: list[tuple[str, bytes, dict[str, object]]] = [
             parts=[attachment("指标3\u200b4-移送情况说明.docx", doc("34"))],
         ),
         expect(
-            "a zero-width space inside 指标3​4: read as 34, not 3",
+            "a zero-width space inside 指标3<U+200B>4: read as 34, not 3",
             from_addr=ZHIDUI,
             section="支队",
             assigned=[("34", "支队")],
