@@ -39,10 +39,10 @@ from bot.outgoing.messages import CommandReplyContext, IndicatorRef, MailContext
 from bot.outgoing.messages import MailKind as OutgoingKind
 from bot.outgoing.outbox import enqueue
 from bot.outgoing.sending import signature
-from db.models import Attachment, Mail, Outbox, ReviewItem
+from db.models import Attachment, Mail, Outbox, PendingCommand, ReviewItem
 from db.queries import find_pending, mail_by_dedupe_key
 from rules import codes
-from rules.authority import Authority, codes_in, command_authority
+from rules.authority import Authority, CodeState, code_state, codes_in, command_authority
 from rules.commands import HELP_LINES, Command, Commands, Verb, parse_commands
 from rules.mailkind import MailKind
 from rules.sender import SenderVerdict
@@ -85,14 +85,20 @@ def route(deps: Deps, mail: IncomingMail, kind: MailKind, sender: SenderVerdict)
     if kind is not MailKind.SUBMISSION:
         return Route()
     files = bool(mail.materials or mail.cloud_links)
+    commands = parse_commands(mail.subject.text, mail.body_text, known_sections(deps))
     if sender.address and is_coordinator(deps, sender.address) and not files:
         quoted = codes_in(mail.subject.text, mail.body_text)
+        pending: PendingCommand | None = None
         if quoted:
             with deps.sessions() as s:
-                pending = find_pending(s, quoted)
-            if pending is not None:
-                return Route(confirms=pending)
-    commands = parse_commands(mail.subject.text, mail.body_text, known_sections(deps))
+                found = find_pending(s, quoted)
+                pending = s.get(PendingCommand, found) if found is not None else None
+        if pending is not None:
+            valid = code_state(pending.status, pending.expires_at, deps.clock()) is CodeState.VALID
+            # A used or expired code quoted in a reply that carries new commands of its own (she answered
+            # in an old thread): the new commands count. Otherwise the reply is about the code.
+            if valid or not commands:
+                return Route(confirms=pending.id)
     if not commands:
         return Route()
     verdict = command_authority(

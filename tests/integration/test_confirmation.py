@@ -111,6 +111,14 @@ def test_a_plain_reply_runs_the_held_command_once(app: Deps, dovecot: Any, smtpd
     with app.sessions() as s:
         assert len(s.scalars(select(Acceptance)).all()) == 1
 
+    # A new command written in that old thread is a new command (held for its own code), not a reuse.
+    dovecot.append(reply(subject, "不涉及 指标45 人事科\n\n-----原始邮件-----\n确认码 " + code))
+    run(app)
+    newest = str(to_coordinator(smtpd_tls)[-1].message["Subject"])
+    assert newest.startswith("【待确认指令】确认码 ") and code not in newest
+    with app.sessions() as s:
+        assert [p.status for p in s.scalars(select(PendingCommand).order_by(PendingCommand.id))] == ["done", "pending"]
+
 
 def test_the_code_expires_after_24_hours(app: Deps, dovecot: Any, smtpd_tls: SmtpServer, clock: Clock) -> None:
     subject, _ = held_command(app, dovecot, smtpd_tls)
