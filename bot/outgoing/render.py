@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
 
 from bot.outgoing.messages import (
     CONTEXT_TYPES,
@@ -47,8 +46,8 @@ def cn_short(value: datetime) -> str:
 
 
 def _visible(value: object) -> object:
-    # Markup is our own HTML (a macro's output): its values went through here when it was rendered.
-    return visible(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+    # Markup (``__html__``) is our own HTML, a macro's output: its values went through here already.
+    return visible(value) if isinstance(value, str) and not hasattr(value, "__html__") else value
 
 
 def _make_environment() -> Environment:
