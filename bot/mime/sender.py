@@ -76,17 +76,17 @@ def parse_sender(raw_values: list[str]) -> ParsedSender:
     raw = " ".join(raw_values[0][:_MAX_HEADER].split())  # unfold
     try:
         header = _parse(raw)
+        addresses, groups = header.addresses, header.groups
         # "=?" only opens an encoded word; with "?" replaced nothing can be decoded, so an address that
         # comes out differently was made by decoding.
-        literal = _parse(raw.replace("=?", "=\x1a"))
-    except (ValueError, IndexError, TypeError):  # the parser's own bugs on hostile input
+        literal = [a.addr_spec for a in _parse(raw.replace("=?", "=\x1a")).addresses]
+    except Exception:  # the header parser's own bugs on odd input (AttributeError, IndexError ...)
         return ParsedSender("", shown, GUESSED_ADDRESS)
-    addresses = header.addresses
-    if len(addresses) > 1 or len(header.groups) > 1 or any(g.display_name is not None for g in header.groups):
+    if len(addresses) > 1 or len(groups) > 1 or any(g.display_name is not None for g in groups):
         return ParsedSender("", shown, SEVERAL_MAILBOXES)
     if not addresses:
         return ParsedSender("", shown, NO_ADDRESS)
-    if [a.addr_spec for a in literal.addresses] != [addresses[0].addr_spec]:
+    if literal != [addresses[0].addr_spec]:
         return ParsedSender("", shown, ENCODED_ADDRESS)
     address = addresses[0]
     defects: tuple[HeaderDefect, ...] = getattr(header, "defects", ())  # BaseHeader, mixed in at run time
@@ -104,10 +104,11 @@ def parse_recipients(raw_values: list[str]) -> tuple[str, ...]:
     found: dict[str, None] = {}
     for value in raw_values:
         try:
-            header = _parse(" ".join(value[:_MAX_HEADER * 4].split()))
-        except (ValueError, IndexError, TypeError):
+            header = _parse(" ".join(value[: _MAX_HEADER * 4].split()))
+            addresses = header.addresses
+        except Exception:  # as in parse_sender: an odd header says nothing, it must break nothing
             continue
-        for address in header.addresses:
+        for address in addresses:
             if address.username and address.domain:
                 found.setdefault(address.addr_spec.lower(), None)
     return tuple(found)
