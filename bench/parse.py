@@ -87,8 +87,10 @@ def run_worker(src: Path, listing: Path, passes: int, workdir: Path) -> dict[str
         text=True,
         env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"},
         cwd=src,
-        check=True,
+        check=False,
     )
+    if done.returncode != 0:
+        sys.exit(f"the parser under {src} failed:\n{done.stderr}")
     result: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
     if not str(result["parser"]).startswith(str(src)):
         sys.exit(f"the child imported {result['parser']}, not the tree under {src}")

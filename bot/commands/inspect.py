@@ -12,7 +12,6 @@ or parsed gives ``"error"`` and never a traceback (the exit status is then 1).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -20,7 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.commands import help_for
+from bot.commands._common import shown, terminal_json
 from bot.commands.match import render as render_decision
+from rules.material import UNOPENED_CONTAINERS
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -37,23 +38,9 @@ SKIP_REASONS = {
     "macosx-metadata": "苹果系统附带文件",
     "lock-file": "Office 临时锁文件",
     "system-file": "系统文件",
-    "zip-bomb": "压缩比异常（疑似压缩炸弹），未解压",
-    "zip-too-large": "解压后过大，未解压",
-    "zip-too-many-members": "压缩包内文件过多，未解压",
-    "zip-too-deep": "压缩包嵌套过深，未解压",
-    "zip-encrypted": "压缩包有密码，未解压",
-    "zip-corrupt": "压缩包已损坏，未解压",
-    "zip-unsupported": "压缩方式不支持，未解压",
-    "tnef-corrupt": "winmail.dat 已损坏",
     "tnef-no-data": "winmail.dat 中的附件没有内容",
     "tnef-no-files": "winmail.dat 中只有邮件正文，没有附件",
-}
-DAMAGE = {
-    "base64-invalid": "附件编码（base64）有错误字符或多余内容",
-    "base64-truncated": "附件编码（base64）不完整，邮件可能被截断",
-    "qp-invalid": "附件编码（quoted-printable）有错误",
-    "uuencode-invalid": "附件编码（uuencode）有错误",
-    "uuencode-truncated": "附件编码（uuencode）不完整",
+    **UNOPENED_CONTAINERS,  # the same words as the review items these become (rules.material)
 }
 KINDS = {
     "submission": "报送邮件",
@@ -96,7 +83,7 @@ class Inspection:
     report: dict[str, Any]
     decision: Decision | None = None
     from_name: str = ""
-    damage: list[str | None] = field(default_factory=list)  # per material (bot.mime.transfer codes)
+    refused: dict[int, str] = field(default_factory=dict)  # material index -> why it does not count
 
 
 def run(args: argparse.Namespace) -> int:
@@ -108,9 +95,9 @@ def run(args: argparse.Namespace) -> int:
         found = inspect_file(path, context)
         failed = failed or found.report["error"] is not None
         if args.json:
-            sys.stdout.write(json.dumps(found.report, ensure_ascii=False) + "\n")
+            sys.stdout.write(terminal_json(found.report, indent=None) + "\n")
         else:
-            sys.stdout.write(("\n" if number else "") + render(found))
+            sys.stdout.write(("\n" if number else "") + shown(render(found)))
     return 1 if failed else 0
 
 
@@ -174,18 +161,30 @@ def inspect_file(path: Path, context: _Context) -> Inspection:
 
 
 def _fill(found: Inspection, mail: IncomingMail, context: _Context) -> None:
+    """What bot.ingest.poll decides for a submission, step by step, without recording anything."""
+    from bot.ingest.trust import not_material_files
     from bot.mime.mail import genuine_message_id
+    from rules.authresults import authenticate
     from rules.disposition import disposition
     from rules.mailkind import classify
     from rules.match import evaluate
+    from rules.sender import verdict
 
     names = [m.filename.text for m in mail.materials]
-    decision = evaluate(mail.subject.text, names, context.catalogue, mail.body_text)
+    sender, section = None, None
+    if context.config is not None:
+        auth = authenticate(
+            mail.headers.get("authentication-results"), mail.from_addr, context.config.coordinator.authserv_ids
+        )
+        sender = verdict(mail.from_addr, mail.sender_doubt, auth)
+        section = context.config.section_of(sender.address) if sender.trusted else None
+    decision = evaluate(mail.subject.text, names, context.catalogue, mail.body_text, section=section)
     kind = classify(
         mail.headers, mail.content_type, mail.from_addr, mail.subject.text, mail.body_text, context.own_addresses
     )
+    refused = not_material_files(mail)  # rules.material: executables, damaged parts, unopened containers
     found.decision, found.from_name = decision, mail.from_name
-    found.damage = [m.damage for m in mail.materials]
+    found.refused = {index: why.detail for index, why in refused.items()}
     found.report |= {
         "message_id": genuine_message_id(mail.message_id),
         "from": mail.from_addr,
@@ -216,11 +215,12 @@ def _fill(found: Inspection, mail: IncomingMail, context: _Context) -> None:
         "defects": list(mail.defects),
         "decision": decision.to_json(),
     }
-    if context.config is not None:
-        section = context.config.section_of(mail.from_addr)
+    if sender is not None:
         plan = disposition(
-            decision, section, context.catalogue, from_addr=mail.from_addr, has_cloud_links=bool(mail.cloud_links)
-        )
+            decision, section, context.catalogue, from_addr=mail.from_addr or mail.from_name,
+            has_cloud_links=bool(mail.cloud_links), unverified=None if sender.trusted else sender.doubt,
+            not_material=refused,
+        )  # fmt: skip
         found.report["section"] = section
         found.report["disposition"] = {
             "assignments": [
@@ -245,7 +245,8 @@ def _fill(found: Inspection, mail: IncomingMail, context: _Context) -> None:
 
 
 def render(found: Inspection) -> str:
-    """One file's inspection as readable Chinese text."""
+    """One file's inspection as readable Chinese text (``shown()`` before it reaches a terminal: names
+    and subjects are a stranger's text)."""
     report = found.report
     lines = [f"文件：{report['file']}"]
     if report["error"] is not None:
@@ -262,14 +263,14 @@ def render(found: Inspection) -> str:
         lines.append(f"  发件科室：{report['section'] or '（不属于任何已配置的科室）'}")
     materials = report["materials"]
     lines.append(f"  材料文件（{len(materials)}）：" if materials else "  材料文件：无")
-    for number, (m, damage) in enumerate(zip(materials, found.damage, strict=True), start=1):
+    for number, m in enumerate(materials, start=1):
         where = ORIGINS.get(m["origin"], m["origin"])
         if m["container"]:
             where += f"“{m['container']}”"
         lines.append(f"    {number}. {m['filename']}（{_size(m['size'])}，{m['content_type']}，来自{where}）")
         lines.append(f"       SHA-256：{m['sha256']}")
-        if damage:
-            lines.append(f"       注意：{DAMAGE.get(damage, damage)}，此文件需协调人核对")
+        if number - 1 in found.refused:
+            lines.append(f"       不计入指标：{found.refused[number - 1]}")
     if report["skipped"]:
         lines.append("  未作为材料：")
         lines += [f"    {s['filename']}：{SKIP_REASONS.get(s['reason'], s['reason'])}" for s in report["skipped"]]

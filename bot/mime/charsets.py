@@ -99,7 +99,7 @@ _SUPERSETS = {
     "iso2022_kr": ("cp949",),
 }
 _ASCII_LABELS = frozenset({"ascii", "us-ascii"})
-_ISO2022_ESCAPE = re.compile(rb"\x1b[$(][@A-Z]")  # raw ISO-2022-JP in a header (no RFC 2047 at all)
+_ISO2022_ESCAPE = re.compile(rb"\x1b(?:\$\(?|\()[@A-Z]")  # an ISO-2022 designation (ESC $ B, ESC ( J ...)
 
 # Non-ASCII characters that occur in Chinese names and text: Han ideographs, CJK and full-width
 # punctuation, the GB2312 symbol rows Chinese text uses (№ ① ㈠ ※ ± ×). Kana, Greek, Cyrillic, box drawing
@@ -214,7 +214,7 @@ def _strict(data: bytes, charset: str | None, hint: str | None = None) -> str | 
             text = data.decode(codec)
         except (UnicodeDecodeError, LookupError):
             continue
-        if "\x1b" in text:  # ISO-2022 escapes left undecoded: not a reading of the text
+        if "\x1b" in text and _ISO2022_ESCAPE.search(data):  # ISO-2022 left undecoded: not a reading
             continue
         return text
     try:

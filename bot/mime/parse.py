@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from email.message import Message
-from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from bs4 import BeautifulSoup
@@ -27,6 +27,7 @@ from bot.mime.charsets import decode_header_value
 from bot.mime.mail import CloudLink, IncomingMail, Material, Skipped, synthesized_message_id
 from bot.mime.payload import SPOOL_THRESHOLD, Spool, feed
 from bot.mime.repair import repair_bytes, repair_chunks
+from bot.mime.sender import parse_recipients, parse_sender
 from bot.mime.walk import Walk
 
 __all__ = ["SPOOL_THRESHOLD", "ParseError", "parse_message", "parse_message_file"]
@@ -66,7 +67,6 @@ _KEPT_HEADERS = frozenset(
 )
 _MSGID = re.compile(r"<[^<>\s]+>")
 _WORD_CHARSET = re.compile(r"=\?([^?*\s]+)(?:\*[^?]*)?\?[bBqQ]\?")
-_ADDR_SPEC = re.compile(r"[^\s<>()\[\],;:\"]+@[^\s<>()\[\],;:\"]+")
 
 
 class ParseError(ValueError):
@@ -146,19 +146,6 @@ def _expand(walk: Walk) -> tuple[list[Material], list[Skipped]]:
     return materials, skipped
 
 
-def _recipients(root: Message, hint: str | None, defects: list[str]) -> tuple[str, ...]:
-    values = _raw_header_all(root, "to") + _raw_header_all(root, "cc")
-    try:
-        pairs = getaddresses(values)
-    except RecursionError:
-        # compat32's address parser recurses once per group; a To: of a thousand encoded words with
-        # colons in them exhausts the stack. The addresses are still plain to see.
-        defects.append("收件人（To/Cc）嵌套过深，地址解析器无法处理，已按地址格式提取")
-        found = _ADDR_SPEC.findall(" ".join(values))
-        return tuple(dict.fromkeys(addr.lower() for addr in found))
-    return tuple(decode_header_value(addr, hint).text.strip().lower() for _, addr in pairs if addr)
-
-
 def _build(root: Message, raw_sha256: str, spool: Spool, notes: list[str]) -> IncomingMail:
     if not root.keys():
         raise ParseError("读不到任何邮件头")
@@ -176,8 +163,10 @@ def _build(root: Message, raw_sha256: str, spool: Spool, notes: list[str]) -> In
     subject = decode_header_value(_raw_header(root, "subject") or "", hint)
     if subject.undecodable:
         defects.append(f"主题无法按任何字符集解码，已保留原始字节：{subject.text}")
-    from_name, from_addr = parseaddr(_raw_header(root, "from") or "")
-    to_addrs = _recipients(root, hint, defects)
+    sender = parse_sender(_raw_header_all(root, "from"), hint)
+    # A To: of a thousand encoded words made compat32's getaddresses recurse out of the stack (issue 12):
+    # parse_recipients reads with email.headerregistry and leaves out what it cannot read.
+    to_addrs = parse_recipients(_raw_header_all(root, "to") + _raw_header_all(root, "cc"))
     message_id = _message_id(headers.get("message-id"), raw_sha256)
     in_reply_to = _ids(_raw_header(root, "in-reply-to"))
 
@@ -189,8 +178,9 @@ def _build(root: Message, raw_sha256: str, spool: Spool, notes: list[str]) -> In
     return IncomingMail(
         message_id=message_id,
         subject=subject,
-        from_addr=decode_header_value(from_addr, hint).text.strip().lower(),
-        from_name=decode_header_value(from_name, hint).text.strip(),
+        from_addr=sender.address,
+        from_name=sender.name,
+        sender_doubt=sender.doubt,
         to_addrs=to_addrs,
         date=_date(headers.get("date"), defects),
         in_reply_to=in_reply_to[0] if in_reply_to else None,

@@ -141,15 +141,15 @@ class Base64Writer(RawWriter):
             self._after += data[:room]
 
     def finish(self) -> None:
+        after_lines = bytes(self._after).lstrip(b"=").split(b"\n")
+        if self._junk or any(_B64_DATA_LINE.fullmatch(line.strip()) for line in after_lines):
+            self._damaged(BASE64_INVALID)  # first: a character lost to junk also leaves a quantum short
         if not self._ended and self._tail:
             # A truncated last quantum (a cut mail): decode what it holds rather than lose the bytes.
             if len(self._tail) % 4 != 1:
                 self._out(binascii.a2b_base64(self._tail + b"=" * (-len(self._tail) % 4)))
             self._damaged(BASE64_TRUNCATED)
         self._tail = b""
-        after_lines = bytes(self._after).lstrip(b"=").split(b"\n")
-        if self._junk or any(_B64_DATA_LINE.fullmatch(line.strip()) for line in after_lines):
-            self._damaged(BASE64_INVALID)
 
 
 class QuotedPrintableWriter(RawWriter):

@@ -209,12 +209,23 @@ class Walk:
             return None
         if name is None:
             self.unnamed += 1
-            name = DecodedText(f"unnamed-{self.unnamed}{mimetypes.guess_extension(ctype) or '.bin'}")
+            name = DecodedText(f"未命名附件{_letters(self.unnamed)}{mimetypes.guess_extension(ctype) or '.bin'}")
         elif name.undecodable:
             self.defects.append(f"文件名无法按任何字符集解码，已保留原始字节：{name.text}")
         if spooled.damage:
             self.defects.append(f"附件“{name.text}”的传输编码已损坏（{spooled.damage}），内容可能与原文件不同")
         return Material(name, spooled.path, spooled.size, spooled.sha256, ctype, origin, container, spooled.damage)
+
+
+def _letters(n: int) -> str:
+    """"", "-b", "-c" ... "-aa": a nameless part's name must not read as a number (指标1)."""
+    if n <= 1:
+        return ""
+    out = ""
+    while n > 0:
+        n, rest = divmod(n - 1, 26)
+        out = chr(ord("a") + rest) + out
+    return f"-{out}"
 
 
 def _raw_header(message: Message, name: str) -> str | None:

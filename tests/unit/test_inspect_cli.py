@@ -115,9 +115,9 @@ def test_readable_output_is_chinese(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert "主题：【指标9】办公室-公示材料（重发）" in out
     assert "1. 公示一.pdf（1000 字节，application/pdf，来自附件）" in out
-    assert "注意：附件编码（base64）不完整，邮件可能被截断，此文件需协调人核对" in out
+    assert "不计入指标：附件的 base64 编码被截断，文件不完整" in out
     assert "logo.png：正文中显示的图片" in out
-    assert "公示一.pdf → 指标9（依据：邮件主题）" in out
+    assert "公示一.pdf → 指标9（依据：" in out
     assert out.count("文件：") == 2
 
 
@@ -172,3 +172,18 @@ def _uudecoded(mail: Path, name: str) -> bytes:
     start = lines.index(f"begin 644 {name}".encode()) + 1
     end = lines.index(b"end", start)
     return b"".join(binascii.a2b_uu(line) for line in lines[start:end])
+
+
+def test_a_strangers_names_cannot_drive_the_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    hostile = [
+        str(CORPUS / "hostile" / "21_terminal_escapes_in_name.eml"),
+        str(CORPUS / "hostile" / "13_rlo_executable.eml"),
+    ]
+    assert main(["inspect", *hostile]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "说明" in out and "不计入指标：文件内容是Windows 可执行文件" in out
+    assert main(["inspect", "--json", *hostile]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert not any(char in line for line in lines for char in "\x1b\x07\u202e")
+    assert json.loads(lines[0])["materials"][0]["filename"].startswith("说明\x1b]0;")  # the data is intact
