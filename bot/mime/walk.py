@@ -126,8 +126,11 @@ class Walk:
         """Parts after the closing delimiter. A nested multipart that reuses its parent's boundary
         (Outlook Express for Mac) closes the parent early, and the parts after it land in the
         epilogue, where no mail client would leave an attachment the sender sees."""
-        epilogue, boundary = part.epilogue, part.get_boundary()
-        if not epilogue or not boundary:
+        epilogue = part.epilogue
+        if not epilogue or "--" not in epilogue:
+            return
+        boundary = part.get_boundary()
+        if not boundary:
             return
         delimiter = re.compile(rf"^--{re.escape(boundary)}[ \t]*\r?$", re.MULTILINE)
         if not delimiter.search(epilogue):
