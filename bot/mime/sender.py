@@ -80,7 +80,9 @@ def parse_sender(raw_values: list[str], hint: str | None = None) -> ParsedSender
         addresses, groups = header.addresses, header.groups
         # "=?" only opens an encoded word; with "?" replaced nothing can be decoded, so an address that
         # comes out differently was made by decoding.
-        literal = [a.addr_spec for a in _parse(raw.replace("=?", "=\x1a")).addresses]
+        neutral = raw.replace("=?", "=\x1a")
+        # Without "=?" the second reading is the first one: parsing it again only costs time.
+        literal = [a.addr_spec for a in (_parse(neutral).addresses if neutral != raw else addresses)]
     except Exception:  # the header parser's own bugs on odd input (AttributeError, IndexError ...)
         return ParsedSender("", shown, GUESSED_ADDRESS)
     if len(addresses) > 1 or len(groups) > 1 or any(g.display_name is not None for g in groups):
