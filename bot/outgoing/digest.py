@@ -35,6 +35,7 @@ from bot.outgoing.messages import (
     OverdueLine,
     ProgressLine,
     ReviewLine,
+    error_location,
 )
 from bot.outgoing.outbox import FlushReport, enqueue
 from bot.outgoing.reminders import unreachable_sections
@@ -168,7 +169,13 @@ def build_digest(deps: Deps, now: datetime) -> DigestContext:
             if c.expires_at is None or c.expires_at <= horizon
         )
         errors = tuple(
-            ErrorLine(m.received_at.astimezone(tz), m.from_addr or "（未知）", m.subject or "（无主题）", m.error or "")
+            ErrorLine(
+                m.received_at.astimezone(tz),
+                m.from_addr or "（未知）",
+                m.subject or "（无主题）",
+                m.error or "",
+                error_location(str(deps.storage.root / m.raw_path), m.folder, m.uid, m.message_id),
+            )
             for m in snap.errors
         )
     notices = tuple(
