@@ -102,7 +102,7 @@ def export(deps: Deps, target: Path, *, make_zip: bool = False) -> ExportReport:
     report = ExportReport(target)
     tz = deps.config.campaign.tz
     with deps.sessions() as s:
-        snap = take_snapshot(s, deps.catalogue)
+        snap = take_snapshot(s, deps.catalogue, deps.config.campaign)
         withheld = classified_attachment_ids(s)
         not_material = attachment_ids_reviewed_for(s, codes.NOT_MATERIAL)  # even if assigned by hand later
         by_indicator: dict[str, list[Assignment]] = defaultdict(list)

@@ -255,7 +255,7 @@ def _print_samples(out: Console, samples: list[Sample]) -> None:
 def _print_status(out: Console, deps: Deps) -> None:
     out.print("[bold]5. 报送状态[/bold]（即 `intake status` 的输出）")
     with deps.sessions() as s:
-        print_status(take_snapshot(s, deps.catalogue), None, out)
+        print_status(take_snapshot(s, deps.catalogue, deps.config.campaign), None, out)
 
 
 def _print_sent(out: Console, sent: list[SentMail]) -> None:

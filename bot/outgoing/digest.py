@@ -135,7 +135,7 @@ def build_digest(deps: Deps, now: datetime) -> DigestContext:
     tz = cfg.campaign.tz
     left = days_left(cfg.campaign.deadline, local_today(now, tz))
     with deps.sessions() as s:
-        snap = take_snapshot(s, deps.catalogue)
+        snap = take_snapshot(s, deps.catalogue, deps.config.campaign)
         previous = _last_digest(s)
         since = previous.created_at if previous is not None else None
         arrivals = _arrivals(s, since, tz)
