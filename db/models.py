@@ -42,7 +42,7 @@ NAMING_CONVENTION = {
 # The values each enumerated column takes (documentation for callers; not enforced by the database).
 MAIL_KINDS = ("submission", "auto_reply", "bounce", "recall", "newsletter", "own", "command", "unparseable")
 MAIL_STATUSES = ("recorded", "ignored", "error")
-ATTACHMENT_ORIGINS = ("attachment", "zip", "forwarded", "tnef")
+ATTACHMENT_ORIGINS = ("attachment", "zip", "forwarded", "tnef", "cloud")
 MATCHED_BY = ("filename", "subject", "similarity", "coordinator", "cloud")
 DECLARATION_SOURCES = ("mail", "coordinator")
 REVIEW_STATUSES = ("open", "resolved", "dismissed")

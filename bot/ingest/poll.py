@@ -346,7 +346,10 @@ def _record(deps: Deps, mail: IncomingMail, raw: bytes | Path, raw_sha: str, sou
             s, mail, key=key, raw_sha256=raw_sha, raw_path=raw_path, source=source, section=section,
             kind=kind.value, status="recorded",
         )  # fmt: skip
-        rec = record_submission(s, row, mail, plan, stored)
+        rec = record_submission(
+            s, row, mail, plan, stored, cloud_indicators=_cloud_indicators(deps, mail, section),
+            tz=deps.config.campaign.tz,
+        )  # fmt: skip
         validate_mail(s, row, deps.storage, deps.catalogue)  # before the receipt, which shows its findings
         note_refused(s, deps, row, mail, commands)
         # commits with the mail, or not at all
@@ -355,6 +358,16 @@ def _record(deps: Deps, mail: IncomingMail, raw: bytes | Path, raw_sha: str, sou
         return Outcome(
             "recorded", row.id, kind.value, files=rec.files, assignments=len(rec.assignments), reviews=rec.reviews
         )
+
+
+def _cloud_indicators(deps: Deps, mail: IncomingMail, section: str | None) -> list[tuple[str, ...]]:
+    """Per cloud link, the indicators the matcher reads from its shared name and the subject (none
+    when it is unsure: the coordinator says which when the file is fetched)."""
+    if not mail.cloud_links:
+        return []
+    names = [link.filename for link in mail.cloud_links]
+    decision = evaluate(mail.subject.text, names, deps.catalogue, mail.body_text, section=section)
+    return [() if v.needs_review else tuple(v.indicators) for v in decision.attachments]
 
 
 def _save(s: Session, source: Source) -> None:
