@@ -57,7 +57,7 @@ def test_demo_runs_the_whole_job(tmp_path: Path) -> None:
     assert result.export is not None
     manifest = json.loads((result.export / "manifest.json").read_text(encoding="utf-8"))
     exported = {Path(f["path"]).name for f in manifest["files"]}
-    assert "1 取消非行政许可审批事项情况说明.docx" in exported  # a member of the GBK zip
+    assert "服务科-1 取消非行政许可审批事项情况说明.docx" in exported  # a member of the GBK zip, prefixed
     assert "财审科-指标6 2020年度预算情况说明.pdf" in exported  # from inside the forwarded mail
     assert (result.export / "汇总表.xlsx").is_file()
     assert str(result.digest_html) in out and str(result.export) in out
