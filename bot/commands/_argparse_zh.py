@@ -60,6 +60,7 @@ DEVELOPER_ONLY = frozenset(
         "invalid conflict_resolution value: %r",
         "invalid option string %(option)r: ",
         "mutually exclusive arguments must be optional",
+        "'required' is an invalid argument for positionals",
     }
 )
 

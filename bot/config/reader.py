@@ -344,6 +344,7 @@ _TOML_MESSAGES: tuple[tuple[str, str], ...] = (
     (r"Cannot overwrite a value", "同一个键写了两次"),
     (r"Cannot (?:mutate|redefine) .*", "与前面已定义的配置段冲突"),
     (r"Duplicate inline table key .*", "内联表中有重复的键"),
+    (r"Illegal character '\\n'", "字符串缺少结尾的引号（一个字符串不能跨行）"),
     (r"Illegal character .*|Found invalid character .*", "有不允许的字符（全角引号、等号或控制字符？）"),
     (r"Unescaped '\\\\' in a string", "字符串中的反斜杠须写成 \\\\"),
     (r"Invalid hex value|Escaped character is not a Unicode scalar value", "字符串中的转义写法不对"),

@@ -40,6 +40,7 @@ from db.upserts import ensure_declaration
 from rules import codes
 from rules.catalogue import Catalogue
 from rules.disposition import PriorVersion, next_version
+from rules.suggest import unknown_section
 
 __all__ = [
     "ActionError",
@@ -102,13 +103,13 @@ def assign(
             if not ids:
                 hint = f"（候选：{'、'.join(item.candidates)}）" if item.candidates else ""
                 raise ActionError(f"请写明指标编号，例如 intake assign R{item.id} 12{hint}")
-            text = _assign_file(j, attachment, ids, named_section)
+            text = _assign_file(j, catalogue, attachment, ids, named_section)
             _resolve(j, item, "resolved", f"{actor.label}指派到指标{'、'.join(ids)}")
     else:
         if not ids:
             raise ActionError("请写明指标编号，例如 intake assign A34 12")
         attachment = find_attachment(s, target)
-        text = _assign_file(j, attachment, ids, named_section)
+        text = _assign_file(j, catalogue, attachment, ids, named_section)
         for item in _open_items_of(s, attachment):
             _resolve(j, item, "resolved", f"{actor.label}指派到指标{'、'.join(ids)}")
     entry = j.commit(actor, "assign", command or f"指派 {ref} {' '.join(words)}".strip(), text)
@@ -125,8 +126,13 @@ def _open_items_of(s: Session, attachment: Attachment) -> list[ReviewItem]:
     return list(s.scalars(stmt))
 
 
-def _assign_file(j: Journal, attachment: Attachment, ids: list[str], named_section: str | None) -> str:
+def _assign_file(
+    j: Journal, catalogue: Catalogue, attachment: Attachment, ids: list[str], named_section: str | None
+) -> str:
     section = named_section or attachment.mail.section or ""
+    if section and named_section is None and section not in catalogue.sections:
+        # A section name that reached the record before names were checked (办公司): never reuse it.
+        raise ActionError(f"{unknown_section(section, catalogue.sections)}；请写明科室（--section）")
     if not section:
         raise ActionError(
             f"文件 A{attachment.id} 的发件人 {attachment.mail.from_addr} 不属于任何科室，请写明科室"
