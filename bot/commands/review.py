@@ -52,14 +52,20 @@ def run_review(args: argparse.Namespace) -> int:
             for col in ("编号", "原因", "发件人", "主题", "文件", "候选指标", "说明"):
                 table.add_column(col, overflow="fold")
             for r in items:
+                # An unknown sender's item is about the whole mail: show its files and what they matched.
+                files = [r.attachment] if r.attachment else list(r.mail.attachments)
+                candidates = list(r.candidates or [])
+                if r.attachment is None and r.reason == codes.UNKNOWN_SENDER:
+                    matched = (a.indicator_id for f in files for a in f.assignments if a.is_current)
+                    candidates = list(dict.fromkeys([*matched, *candidates]))
                 # Text(), not markup: names and subjects such as "[12]材料" must show as sent.
                 table.add_row(
                     f"R{r.id}",
                     codes.REVIEW_LABELS.get(r.reason, r.reason),
                     Text(r.mail.from_addr),
                     Text(r.mail.subject),
-                    Text(f"A{r.attachment.id} {r.attachment.filename}" if r.attachment else ""),
-                    "、".join(r.candidates or []),
+                    Text("\n".join(f"A{f.id} {f.filename}" for f in files)),
+                    "、".join(candidates),
                     Text(r.detail),
                 )
             Console(width=None if sys.stdout.isatty() else 160).print(table)

@@ -106,6 +106,8 @@ def test_typos_are_refused_with_a_suggestion_and_every_change_can_be_undone(
     word = next(r for r in review if r["reason"] == "needs_review")
     r_unknown = f"R{unknown['id']}"
     before = status(config, capsys)
+    code, listing, _ = run(capsys, "review", "--config", config)
+    assert code == 0 and "依申请公开统计.xlsx" in listing  # the unknown sender's file is named, with its A id
 
     # Nothing that names a section, an indicator or an id wrongly changes anything.
     code, _, err = run(capsys, "assign", r_unknown, "50", "--section", "办公司", "--config", config)
@@ -116,6 +118,8 @@ def test_typos_are_refused_with_a_suggestion_and_every_change_can_be_undone(
     assert code == 1 and f"不明确：待办请写 R{unknown['id']}，文件请写 A{unknown['id']}" in err
     code, _, err = run(capsys, "assign", word["sha256"][:3], "12", "--config", config)
     assert code == 1 and "太短" in err
+    code, _, err = run(capsys, "status", "--section", "支對", "--config", config)
+    assert code == 1 and "是指“支队”吗？" in err
     code, out, _ = run(capsys, "assign", r_unknown, "50", "--section", "办公室", "--dry-run", "--config", config)
     assert code == 0 and out.startswith("试运行（未修改任何记录）")
     assert "邮件" in out and "未登记 → 办公室" in out and "待处理 → 已处理" in out
