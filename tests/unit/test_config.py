@@ -132,3 +132,21 @@ def test_a_fixed_clock_is_read_in_the_campaign_time_zone(tmp_path: Path) -> None
     cfg = parse_config(data, tmp_path / "config.toml")
     assert cfg.campaign.clock == datetime(2021, 10, 25, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     assert load_config(EXAMPLE).campaign.clock is None  # commented out in the example
+
+
+def test_the_cli_reports_a_bad_section_name_and_a_syntax_error_in_chinese(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    text = EXAMPLE.read_text(encoding="utf-8").replace('name = "支队"', 'name = "支對"')
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["status", "--config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "sections[1].name：没有科室“支對”，是指“支队”吗？" in err and "须与指标清单中的责任单位一致" in err
+
+    path.write_text(text.replace('name = "支對"', 'name = 支队'), encoding="utf-8")
+    assert main(["doctor", "--config", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "✗ 读取配置文件" in out and "TOML 语法错误（第" in out and "字符串要加英文双引号" in out
