@@ -312,7 +312,9 @@ def _record(deps: Deps, mail: IncomingMail, raw: bytes | Path, raw_sha: str, sou
         mail_id = handle_command_mail(deps, mail, commands.commands, record_command, lambda s: _save(s, source))
         return Outcome("recorded", mail_id, "command")
 
-    decision = evaluate(mail.subject.text, [m.filename.text for m in mail.materials], deps.catalogue, mail.body_text)
+    decision = evaluate(
+        mail.subject.text, [m.filename.text for m in mail.materials], deps.catalogue, mail.body_text, section=section
+    )
     plan = disposition(
         decision, section, deps.catalogue, from_addr=mail.from_addr, has_cloud_links=bool(mail.cloud_links)
     )

@@ -153,6 +153,9 @@ def _file_lines(s: Session, catalogue: Catalogue, mail: Mail) -> tuple[FileLine,
             select(ReviewItem).where(ReviewItem.mail_id == mail.id, ReviewItem.attachment_id.is_not(None))
         )
     }
+    # The matcher's words to the sender for a file in review: why, and what to write next time.
+    unmatched = select(Problem).where(Problem.mail_id == mail.id, Problem.code == codes.UNMATCHED_ATTACHMENT)
+    advice = {p.attachment_id: p.detail for p in s.scalars(unmatched)}
     lines = []
     for att in attachments:
         ids = list(
@@ -170,13 +173,15 @@ def _file_lines(s: Session, catalogue: Catalogue, mail: Mail) -> tuple[FileLine,
                 )
             )
         refs = tuple(_ref(catalogue, i) for i in dict.fromkeys(ids))
-        reason = reviews.get(att.id) if not refs else None
+        reason = (advice.get(att.id) or reviews.get(att.id)) if not refs else None
         lines.append(FileLine(att.filename, refs, reason or (None if refs else "未能识别对应指标")))
     return tuple(lines)
 
 
 def _problem_lines(s: Session, mail: Mail) -> list[ProblemLine]:
     rows = s.scalars(select(Problem).where(Problem.mail_id == mail.id).order_by(Problem.id)).all()
+    # A file in review is explained in its own section, not again among the problems.
+    rows = [p for p in rows if p.code != codes.UNMATCHED_ATTACHMENT]
     return [ProblemLine(p.code, p.detail, p.attachment.filename if p.attachment is not None else None) for p in rows]
 
 
