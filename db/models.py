@@ -51,6 +51,7 @@ OUTBOX_KINDS = ("receipt", "reminder", "digest", "command_reply", "return_notice
 OUTBOX_STATUSES = ("queued", "sent", "failed")
 ACTION_SOURCES = ("mail", "cli")
 ACTION_VERBS = ("assign", "dismiss", "return", "accept", "declare", "undo")
+PENDING_COMMAND_STATUSES = ("pending", "done")
 
 
 def utcnow() -> datetime:
@@ -112,10 +113,11 @@ class Mail(Base):
     __tablename__ = "mail"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # Message-ID when present, else "sha256:<hash of the raw bytes>".
+    # "<Message-ID>#from:<sender address>" when the mail has a Message-ID (the same Message-ID from
+    # another address is another mail), else "sha256:<hash of the raw bytes>".
     dedupe_key: Mapped[str] = mapped_column(String(), unique=True)
     message_id: Mapped[str | None] = mapped_column(String(), index=True)
-    raw_sha256: Mapped[str] = mapped_column(String(64))
+    raw_sha256: Mapped[str] = mapped_column(String(64), index=True)  # the same bytes are the same mail
     raw_path: Mapped[str] = mapped_column(String())  # storage-relative path of the .eml
     folder: Mapped[str | None] = mapped_column(String(255))
     uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
@@ -334,3 +336,23 @@ class ActionLog(Base):
     changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     undone_at: Mapped[datetime | None]
     undone_by: Mapped[int | None] = mapped_column(ForeignKey("action_log.id"))
+
+
+class PendingCommand(Base):
+    """Mailed commands that could not be verified (``rules.authority``), waiting for the coordinator to
+    reply with the one-time ``code`` mailed to her configured address; used at most once, until
+    ``expires_at``."""
+
+    __tablename__ = "pending_command"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    mail_id: Mapped[int] = mapped_column(ForeignKey("mail.id"), index=True)  # the command mail
+    scope_mail_id: Mapped[int | None] = mapped_column(ForeignKey("mail.id"))  # the receipt it answered
+    commands: Mapped[str] = mapped_column(Text)  # the command lines as written, one per line
+    sent_to: Mapped[str] = mapped_column(String())  # the configured coordinator address the code went to
+    status: Mapped[str] = mapped_column(String(32), default="pending")  # PENDING_COMMAND_STATUSES
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    confirmed_mail_id: Mapped[int | None] = mapped_column(ForeignKey("mail.id"))  # the reply quoting the code
+    confirmed_at: Mapped[datetime | None]

@@ -7,11 +7,10 @@ import sys
 
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from bot.commands import help_for
 from bot.commands._actions import add_dry_run, run_logged
-from bot.commands._common import add_config_option, open_app
+from bot.commands._common import add_config_option, cell, open_app
 from bot.coordinator.actions import assign, dismiss
 from db.queries import open_review_items
 from rules import codes
@@ -55,18 +54,18 @@ def run_review(args: argparse.Namespace) -> int:
                 # An unknown sender's item is about the whole mail: show its files and what they matched.
                 files = [r.attachment] if r.attachment else list(r.mail.attachments)
                 candidates = list(r.candidates or [])
-                if r.attachment is None and r.reason == codes.UNKNOWN_SENDER:
+                if r.attachment is None and r.reason in (codes.UNKNOWN_SENDER, codes.SENDER_UNVERIFIED):
                     matched = (a.indicator_id for f in files for a in f.assignments if a.is_current)
                     candidates = list(dict.fromkeys([*matched, *candidates]))
-                # Text(), not markup: names and subjects such as "[12]材料" must show as sent.
+                # cell(): mail text as sent ("[12]材料" is no markup), minus what a terminal would act on.
                 table.add_row(
                     f"R{r.id}",
                     codes.REVIEW_LABELS.get(r.reason, r.reason),
-                    Text(r.mail.from_addr),
-                    Text(r.mail.subject),
-                    Text("\n".join(f"A{f.id} {f.filename}" for f in files)),
+                    cell(r.mail.from_addr or r.mail.from_name),
+                    cell(r.mail.subject),
+                    cell("\n".join(f"A{f.id} {f.filename}" for f in files)),
                     "、".join(candidates),
-                    Text(r.detail),
+                    cell(r.detail),
                 )
             Console(width=None if sys.stdout.isatty() else 160).print(table)
             print("处理：intake assign R编号 指标…（发件人未登记时加 --section 科室）；intake dismiss R编号；")

@@ -34,8 +34,8 @@ from bot.coordinator.refs import (
     parse_ref,
 )
 from bot.coordinator.verdicts import ReturnedItem, accept, declare, return_
-from db.models import ActionLog, Assignment, Attachment, Declaration, ReviewItem, utcnow
-from db.queries import versions
+from db.models import ActionLog, Assignment, Attachment, Declaration, Mail, ReviewItem, utcnow
+from db.queries import attachment_ids_reviewed_for, versions
 from db.upserts import ensure_declaration
 from rules import codes
 from rules.catalogue import Catalogue
@@ -87,10 +87,10 @@ def assign(
     j = Journal(s)
     if target.kind == "review":
         item = _open_item(s, ref)
-        if item.reason == codes.UNKNOWN_SENDER:
+        if item.reason in (codes.UNKNOWN_SENDER, codes.SENDER_UNVERIFIED):
             if named_section is None:
                 raise ActionError(
-                    f"待办 R{item.id} 的发件人 {item.mail.from_addr} 不属于任何科室，请写明科室"
+                    f"待办 R{item.id} 的发件人 {_sender(item.mail)} 不属于任何科室，请写明科室"
                     f"（例如 intake assign R{item.id} --section 办公室，或邮件“指派 R{item.id} 办公室”）"
                 )
             text = _rehome(j, item, named_section, ids, actor)
@@ -126,16 +126,25 @@ def _open_items_of(s: Session, attachment: Attachment) -> list[ReviewItem]:
     return list(s.scalars(stmt))
 
 
+def _sender(mail: Mail) -> str:
+    return mail.from_addr or mail.from_name or "（未知发件人）"
+
+
 def _assign_file(
     j: Journal, catalogue: Catalogue, attachment: Attachment, ids: list[str], named_section: str | None
 ) -> str:
+    if attachment.id in attachment_ids_reviewed_for(j.s, codes.NOT_MATERIAL):
+        raise ActionError(
+            f"“{attachment.filename}”不是有效材料（可执行文件、编码损坏或无法打开的压缩包），"
+            "不能计入指标；请联系报送人重新发送，并用 dismiss 关闭待办"
+        )
     section = named_section or attachment.mail.section or ""
     if section and named_section is None and section not in catalogue.sections:
         # A section name that reached the record before names were checked (办公司): never reuse it.
         raise ActionError(f"{unknown_section(section, catalogue.sections)}；请写明科室（--section）")
     if not section:
         raise ActionError(
-            f"文件 A{attachment.id} 的发件人 {attachment.mail.from_addr} 不属于任何科室，请写明科室"
+            f"文件 A{attachment.id} 的发件人 {_sender(attachment.mail)} 不属于任何科室，请写明科室"
             f"（例如 intake assign A{attachment.id} {ids[0]} --section 办公室）"
         )
     already = [i for i in ids if not _place(j, attachment, i, section, move=named_section is not None)]
@@ -225,12 +234,14 @@ def _rehome(j: Journal, item: ReviewItem, section: str, ids: list[str], actor: A
             j.inserted(row)
             counted.append(f"指标{indicator_id}登记为不涉及")
     _resolve(j, item, "resolved", f"{actor.label}确认发件人属于{section}")
-    text = f"已确认 {mail.from_addr} 的邮件属于{section}"
+    text = f"已确认 {_sender(mail)} 的邮件属于{section}"
     text += "：" + "；".join(counted) + "。" if counted else "。"
     still_open = select(ReviewItem.id).where(ReviewItem.mail_id == mail.id, ReviewItem.status == "open")
     waiting = [f"R{n}" for n in s.scalars(still_open) if n != item.id]
     if waiting:
         text += f"该邮件另有待办 {'、'.join(waiting)}（文件未识别出指标），请逐个指派。"
+    if not mail.from_addr:
+        return text  # an unverified sender: no address to add to the config
     return text + f"以后该地址的来信要自动计入，请把 {mail.from_addr} 加入配置中{section}的 senders。"
 
 

@@ -3,12 +3,16 @@
 ``poll_once``: for each folder, cursor from db -> new UIDs -> for each mail in UID order:
 ``process_one`` -> the cursor moves in the same transaction that records the mail.
 
-``process_one``: parse (bytes -> IncomingMail) -> classify (rules.mailkind) -> match (rules.match)
--> store files (content-addressed, idempotent) -> one transaction: mail, files, assignments,
-reviews, problems, cursor. A mail that cannot be parsed is kept with its error and put before the
-coordinator; the poll goes on. A crash anywhere leaves either nothing or the whole mail recorded,
-and the next poll resumes after the last committed UID; the unique ``mail.dedupe_key`` makes a
-second poller (or a rescan after a UIDVALIDITY change) record nothing twice.
+``process_one``: parse (bytes -> IncomingMail) -> classify (rules.mailkind) -> who sent it
+(rules.sender, once: it decides section, commands and receipt) -> commands (run, held for the
+coordinator's confirmation code, or refused) -> what is material (rules.material) -> match
+(rules.match) -> store files (content-addressed, idempotent) -> one transaction: mail, files,
+assignments, reviews, problems, receipt, cursor. A mail that cannot be parsed is kept with its error
+and put before the coordinator; the poll goes on. A crash anywhere leaves either nothing or the whole
+mail recorded, and the next poll resumes after the last committed UID. The same raw bytes are never
+recorded twice, and the unique ``mail.dedupe_key`` (Message-ID *and* sender) makes a second poller
+(or a rescan after a UIDVALIDITY change) record nothing twice, while a stranger reusing a section's
+Message-ID cannot make the section's mail look like a duplicate.
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.app import Deps
+from bot.coordinator.confirmations import confirm_command_mail, hold_command_mail
 from bot.coordinator.mailcommands import handle_command_mail, note_refused, route
 from bot.ingest.record import Source, add_mail, add_unparseable, dedupe_key, record_submission
+from bot.ingest.trust import not_material_files, sender_of, submission_facts
 from bot.ingest.validate import validate_mail
 from bot.mailbox.errors import ImapError
 from bot.mailbox.imap import MailboxClient
@@ -36,7 +42,8 @@ from bot.mime.mail import IncomingMail
 from bot.mime.parse import ParseError, parse_message, parse_message_file
 from bot.outgoing.receipts import enqueue_receipt
 from db.models import Attachment, Mail
-from db.queries import get_cursor, mail_by_dedupe_key, save_cursor
+from db.queries import get_cursor, mail_by_dedupe_key, mail_by_raw_sha256, save_cursor
+from rules.authority import Authority
 from rules.disposition import disposition
 from rules.mailkind import MailKind, classify
 from rules.match import evaluate
@@ -227,7 +234,7 @@ def process_one(deps: Deps, raw: bytes | Path, source: Source) -> Outcome:
         # A bug or a file no library could read must not block the mailbox (the same mail would
         # fail on every poll): keep the raw mail with the error for the coordinator and go on.
         log.exception("processing mail uid=%s in %s failed", source.uid, source.folder)
-        if mail is not None and _committed(deps, dedupe_key(mail, raw_sha), raw_sha):
+        if mail is not None and _committed(deps, raw_sha):
             _advance(deps, source)  # it failed after its own commit (e.g. while answering a command)
             return Outcome("duplicate")
         return _record_unparseable(deps, raw, raw_sha, source, f"处理失败（{type(exc).__name__}: {exc}）")
@@ -235,10 +242,9 @@ def process_one(deps: Deps, raw: bytes | Path, source: Source) -> Outcome:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _committed(deps: Deps, key: str, raw_sha: str) -> bool:
+def _committed(deps: Deps, raw_sha: str) -> bool:
     with deps.sessions() as s:
-        found = mail_by_dedupe_key(s, key) or mail_by_dedupe_key(s, f"{key}#sha256:{raw_sha}")
-        return found is not None and found.raw_sha256 == raw_sha
+        return mail_by_raw_sha256(s, raw_sha) is not None
 
 
 def _store_raw(deps: Deps, raw: bytes | Path, raw_sha: str) -> str:
@@ -276,6 +282,9 @@ def _existing(s: Session, mail: IncomingMail, key: str) -> Mail | None:
 def _record(deps: Deps, mail: IncomingMail, raw: bytes | Path, raw_sha: str, source: Source) -> Outcome:
     key = dedupe_key(mail, raw_sha)
     with deps.sessions() as s:
+        if mail_by_raw_sha256(s, raw_sha) is not None:
+            _advance(deps, source)  # the very same bytes: a rescan or a second folder
+            return Outcome("duplicate")
         if mail_by_dedupe_key(s, key) is not None:
             if _existing(s, mail, key) is not None:
                 _advance(deps, source)
@@ -288,7 +297,8 @@ def _record(deps: Deps, mail: IncomingMail, raw: bytes | Path, raw_sha: str, sou
     kind = classify(
         mail.headers, mail.content_type, mail.from_addr, mail.subject.text, mail.body_text, deps.own_addresses
     )
-    section = deps.config.section_of(mail.from_addr)
+    sender = sender_of(deps, mail)  # rules.sender: the one trust verdict everything below reads
+    section = deps.config.section_of(sender.address) if sender.trusted else None
     raw_path = _store_raw(deps, raw, raw_sha)
 
     if kind is not MailKind.SUBMISSION:
@@ -300,24 +310,36 @@ def _record(deps: Deps, mail: IncomingMail, raw: bytes | Path, raw_sha: str, sou
             _save(s, source)
             return Outcome("ignored", row.id, kind.value)
 
-    commands = route(deps, mail, kind)
+    commands = route(deps, mail, kind, sender)
+
+    def record_command(s: Session) -> Mail:
+        return add_mail(
+            s, mail, key=key, raw_sha256=raw_sha, raw_path=raw_path, source=source, section=section,
+            kind="command", status="recorded",
+        )  # fmt: skip
+
+    def save(s: Session) -> None:
+        _save(s, source)
+
+    # The coordinator's command mail: executed (or held for her confirmation code) and answered, never
+    # recorded as a submission.
+    if commands.confirms is not None:
+        return Outcome("recorded", confirm_command_mail(deps, mail, commands.confirms, record_command, save), "command")
     if commands.obey:
-        # The coordinator's command mail: executed and answered, never recorded as a submission.
-        def record_command(s: Session) -> Mail:
-            return add_mail(
-                s, mail, key=key, raw_sha256=raw_sha, raw_path=raw_path, source=source, section=section,
-                kind="command", status="recorded",
-            )  # fmt: skip
+        return Outcome("recorded", handle_command_mail(deps, mail, commands.commands, record_command, save), "command")
+    if commands.authority is Authority.CONFIRM:
+        mail_id = hold_command_mail(deps, mail, commands.commands, commands.reason, record_command, save)
+        return Outcome("recorded", mail_id, "command", reviews=1)
 
-        mail_id = handle_command_mail(deps, mail, commands.commands, record_command, lambda s: _save(s, source))
-        return Outcome("recorded", mail_id, "command")
-
+    refused = not_material_files(mail)  # rules.material: executables, damaged parts, unopened containers
     decision = evaluate(
         mail.subject.text, [m.filename.text for m in mail.materials], deps.catalogue, mail.body_text, section=section
     )
     plan = disposition(
-        decision, section, deps.catalogue, from_addr=mail.from_addr, has_cloud_links=bool(mail.cloud_links)
-    )
+        decision, section, deps.catalogue, from_addr=mail.from_addr or mail.from_name,
+        has_cloud_links=bool(mail.cloud_links), unverified=None if sender.trusted else sender.doubt,
+        not_material=refused,
+    )  # fmt: skip
     stored = [(m, deps.storage.store_file(m.path, m.sha256)) for m in mail.materials]
     with deps.sessions.begin() as s:
         row = add_mail(
@@ -327,7 +349,8 @@ def _record(deps: Deps, mail: IncomingMail, raw: bytes | Path, raw_sha: str, sou
         rec = record_submission(s, row, mail, plan, stored)
         validate_mail(s, row, deps.storage, deps.catalogue)  # before the receipt, which shows its findings
         note_refused(s, deps, row, mail, commands)
-        enqueue_receipt(s, deps, row, mail, kind)  # commits with the mail, or not at all
+        # commits with the mail, or not at all
+        enqueue_receipt(s, deps, row, mail, kind, sender, submission_facts(deps, mail, decision, refused))
         _save(s, source)
         return Outcome(
             "recorded", row.id, kind.value, files=rec.files, assignments=len(rec.assignments), reviews=rec.reviews

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from bs4 import BeautifulSoup, Tag
 
 from bot.mime.mail import CloudLink
+from rules.material import is_web_link
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 UNNAMED = "未命名文件"
@@ -61,7 +62,10 @@ _GENERIC_LINK_TEXT = frozenset(
 
 
 def provider_of(url: str) -> str | None:
-    """``"163"``, ``"qq"``, ``"kdocs"``, ``"other"`` (cloud drives) or None for any other link."""
+    """``"163"``, ``"qq"``, ``"kdocs"``, ``"other"`` (cloud drives) or None for any other link, and for
+    anything but http(s): ``javascript://fs.mail.163.com/...`` has the right host (rules.material)."""
+    if not is_web_link(url.strip()):
+        return None
     try:
         parts = urlsplit(url.strip())
     except ValueError:

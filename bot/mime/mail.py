@@ -81,8 +81,8 @@ class Skipped:
 class IncomingMail:
     message_id: str  # as in the header, with <>; synthesized "<sha256.missing@intake>" when absent
     subject: DecodedText
-    from_addr: str  # lower-cased address, "" when absent
-    from_name: str
+    from_addr: str  # lower-cased address, "" when absent or unreliable (see sender_doubt)
+    from_name: str  # decoded display name; the whole decoded header when the address is unreliable
     to_addrs: tuple[str, ...]
     date: datetime | None
     in_reply_to: str | None
@@ -95,3 +95,5 @@ class IncomingMail:
     cloud_links: list[CloudLink] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)  # decoding problems worth telling a human
+    # Why the From header cannot be relied on (a rules.sender doubt code; from_addr is then ""), or None.
+    sender_doubt: str | None = None

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
-from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from bs4 import BeautifulSoup
@@ -35,6 +35,7 @@ from bot.mime.payload import (
     header_text,
     spool_part,
 )
+from bot.mime.sender import parse_recipients, parse_sender
 
 __all__ = ["SPOOL_THRESHOLD", "ParseError", "parse_message", "parse_message_file"]
 
@@ -163,11 +164,22 @@ class _Walk:
             return
         if name is None:
             self.unnamed += 1
-            name = DecodedText(f"unnamed-{self.unnamed}{mimetypes.guess_extension(ctype) or '.bin'}")
+            name = DecodedText(f"未命名附件{_letters(self.unnamed)}{mimetypes.guess_extension(ctype) or '.bin'}")
         elif name.undecodable:
             self.defects.append(f"undecodable file name: {name.text}")
-        path, size, digest = spool_part(part, self.spool.workdir)
-        self.materials.append(Material(name, path, size, digest, ctype, origin, container))
+        path, size, digest, damage = spool_part(part, self.spool.workdir)
+        self.materials.append(Material(name, path, size, digest, ctype, origin, container, damage))
+
+
+def _letters(n: int) -> str:
+    """"", "-b", "-c" ... "-aa": a nameless part's name must not read as a number (指标1)."""
+    if n <= 1:
+        return ""
+    out = ""
+    while n > 0:
+        n, rest = divmod(n - 1, 26)
+        out = chr(ord("a") + rest) + out
+    return f"-{out}"
 
 
 def _raw_header(message: Message, name: str) -> str | None:
@@ -244,9 +256,8 @@ def _build(root: Message, raw_sha256: str, spool: Spool) -> IncomingMail:
     subject = decode_header_value(_raw_header(root, "subject") or "")
     if subject.undecodable:
         defects.append(f"undecodable subject: {subject.text}")
-    from_name, from_addr = parseaddr(_raw_header(root, "from") or "")
-    recipients = getaddresses(_raw_header_all(root, "to") + _raw_header_all(root, "cc"))
-    to_addrs = tuple(decode_header_value(addr).text.strip().lower() for _, addr in recipients if addr)
+    sender = parse_sender(_raw_header_all(root, "from"))
+    to_addrs = parse_recipients(_raw_header_all(root, "to") + _raw_header_all(root, "cc"))
     message_id = _message_id(headers.get("message-id"), raw_sha256)
     in_reply_to = _ids(_raw_header(root, "in-reply-to"))
 
@@ -258,8 +269,9 @@ def _build(root: Message, raw_sha256: str, spool: Spool) -> IncomingMail:
     return IncomingMail(
         message_id=message_id,
         subject=subject,
-        from_addr=decode_header_value(from_addr).text.strip().lower(),
-        from_name=decode_header_value(from_name).text.strip(),
+        from_addr=sender.address,
+        from_name=sender.name,
+        sender_doubt=sender.doubt,
         to_addrs=to_addrs,
         date=_date(headers.get("date"), defects),
         in_reply_to=in_reply_to[0] if in_reply_to else None,

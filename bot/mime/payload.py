@@ -100,8 +100,9 @@ def encoded_chunks(part: Message) -> Iterator[bytes]:
         yield payload.encode("ascii", "surrogateescape")
 
 
-def decode_into(part: Message, sink: Any, encoding: str | None = None) -> None:
-    """Undo the part's Content-Transfer-Encoding (or ``encoding``) chunk by chunk into ``sink``."""
+def decode_into(part: Message, sink: Any, encoding: str | None = None) -> str | None:
+    """Undo the part's Content-Transfer-Encoding (or ``encoding``) chunk by chunk into ``sink``;
+    returns the damage the decoder saw (``Material.damage``), if any."""
     encoding = (encoding or header_text(part, "content-transfer-encoding")).strip().lower()
     writer = writer_for(encoding, sink)
     for chunk in encoded_chunks(part):
@@ -110,6 +111,7 @@ def decode_into(part: Message, sink: Any, encoding: str | None = None) -> None:
     if isinstance(part, SpoolingMessage) and part.spooled is not None:
         part.spooled.unlink(missing_ok=True)
         part.spooled = None
+    return writer.damage
 
 
 def decoded_bytes(part: Message, encoding: str | None = None) -> bytes:
@@ -119,20 +121,20 @@ def decoded_bytes(part: Message, encoding: str | None = None) -> bytes:
     return collected.getvalue()
 
 
-def spool_part(part: Message, workdir: Path) -> tuple[Path, int, str]:
-    """Decode the part to ``workdir/<sha256>``; returns (path, size, sha256)."""
+def spool_part(part: Message, workdir: Path) -> tuple[Path, int, str, str | None]:
+    """Decode the part to ``workdir/<sha256>``; returns (path, size, sha256, damage)."""
     fd, name = tempfile.mkstemp(prefix=".part-", dir=workdir)
     try:
         with os.fdopen(fd, "wb") as out:
             sink = HashingFile(out)
-            decode_into(part, sink)
+            damage = decode_into(part, sink)
         digest = sink.sha256.hexdigest()
         final = workdir / digest
         os.replace(name, final)
     finally:
         if os.path.exists(name):
             os.unlink(name)
-    return final, sink.size, digest
+    return final, sink.size, digest, damage
 
 
 def header_text(message: Message, name: str) -> str:

@@ -16,6 +16,7 @@ _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 # dropped too: it is only padding at the very end, and one in the middle (two bodies glued together,
 # damage) would stop the decoder; finish() restores the padding of the last quantum.
 _B64_JUNK = bytes(b for b in range(256) if b not in _B64_ALPHABET) + b"="
+_B64_SPACE = b" \t\r\n"
 
 
 class Sink(Protocol):
@@ -30,6 +31,9 @@ class RawWriter:
     def __init__(self, dest: Sink) -> None:
         self.dest = dest
         self.written = 0
+        # Set when the encoding was visibly damaged (``Material.damage``): the bytes written may not be
+        # the sender's file.
+        self.damage: str | None = None
 
     def write(self, data: bytes) -> None:
         self.dest.write(data)
@@ -43,8 +47,14 @@ class Base64Writer(RawWriter):
     def __init__(self, dest: Sink) -> None:
         super().__init__(dest)
         self._tail = b""
+        self._last = b""  # the last significant byte seen: "=" when the body ended with its padding
 
     def write(self, data: bytes) -> None:
+        if self.damage is None and data.translate(None, _B64_ALPHABET + _B64_SPACE):
+            self.damage = "base64-invalid"  # characters no base64 encoder writes
+        significant = data.translate(None, _B64_SPACE)
+        if significant:
+            self._last = significant[-1:]
         buf = self._tail + data.translate(None, _B64_JUNK)
         cut = len(buf) - len(buf) % 4
         self._tail = buf[cut:]
@@ -53,8 +63,11 @@ class Base64Writer(RawWriter):
 
     def finish(self) -> None:
         if self._tail:
-            # A truncated last quantum (broken senders): pad it rather than lose the final bytes.
+            # A truncated last quantum (broken senders): pad it rather than lose the final bytes, and
+            # say so unless the body ended with its own padding (then only the quantum was split).
             tail = self._tail.rstrip(b"=")
+            if self._last != b"=" and self.damage is None:
+                self.damage = "base64-truncated"
             if len(tail) % 4 != 1:
                 super().write(binascii.a2b_base64(tail + b"=" * (-len(tail) % 4)))
             self._tail = b""

@@ -38,6 +38,14 @@ OWED_NAME_CHARS = 16
 CONTENT_CODES = (codes.OVER_WORD_LIMIT, codes.WORD_COUNT_UNKNOWN, codes.POSSIBLY_CLASSIFIED, codes.NOT_OWNER)
 
 
+def sender_label(mail: Mail) -> str:
+    """The sender as the digest shows it: the address, or what an unreliable From claimed (the parser
+    leaves the address empty then, rules.sender)."""
+    if mail.from_addr:
+        return mail.from_addr
+    return f"（未验证）{mail.from_name}" if mail.from_name else "（未知）"
+
+
 def denominator(catalogue: Catalogue, overall: ProgressLine) -> str:
     """Where 应报 comes from: every indicator that needs material, once per responsible section."""
     needing = [i for i in catalogue if i.owes_material]
@@ -73,7 +81,7 @@ def review_lines(s: Session, catalogue: Catalogue, items: Sequence[ReviewItem], 
         if r.attachment is not None:
             filename: str | None = r.attachment.filename
             indicators = tuple(r.candidates or ())
-        elif r.reason == codes.UNKNOWN_SENDER:
+        elif r.reason in (codes.UNKNOWN_SENDER, codes.SENDER_UNVERIFIED):
             filename = "、".join(f.filename for f in files) or None
             matched = dict.fromkeys(a.indicator_id for f in files for a in f.assignments if a.is_current)
             indicators = tuple(matched) or tuple(r.candidates or ())
@@ -87,7 +95,7 @@ def review_lines(s: Session, catalogue: Catalogue, items: Sequence[ReviewItem], 
             ReviewLine(
                 id=r.id,
                 received_at=r.mail.received_at.astimezone(tz),
-                sender=r.mail.from_addr or "（未知）",
+                sender=sender_label(r.mail),
                 filename=filename,
                 reason=r.detail,
                 candidates=indicators,
@@ -202,7 +210,7 @@ def arrivals(s: Session, since: datetime | None, tz: tzinfo) -> tuple[ArrivalLin
         lines.append(
             ArrivalLine(
                 received_at=mail.received_at.astimezone(tz),
-                sender=mail.from_addr,
+                sender=sender_label(mail),
                 section=mail.section,
                 subject=mail.subject,
                 files=len(mail.attachments),

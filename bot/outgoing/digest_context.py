@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from rules.material import is_web_link
 from rules.progress import percent
 
 
@@ -103,6 +104,11 @@ class CloudFileLine:
     sender: str
     url: str
     expires_at: datetime | None
+
+    @property
+    def linkable(self) -> bool:
+        """Only http(s) is ever a link: ``javascript://fs.mail.163.com/...`` names the right host too."""
+        return is_web_link(self.url)
 
 
 KIND_LABELS = {

@@ -187,9 +187,14 @@ class ReminderContext:
 
 @dataclass(frozen=True)
 class CommandReplyContext:
+    """The answer to a command mail; with ``code`` set, the request to confirm an unverified one: the
+    code goes in the subject, so a plain reply carries it back (``rules.authority``)."""
+
     command: str
     ok: bool
     lines: tuple[str, ...]
+    code: str | None = None
+    expires_at: datetime | None = None  # when the code stops working (shown in the campaign's zone)
 
 
 @dataclass(frozen=True)

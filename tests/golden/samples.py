@@ -205,6 +205,16 @@ def command_reply() -> CommandReplyContext:
     )
 
 
+def command_confirm() -> CommandReplyContext:
+    return CommandReplyContext(
+        command="退回 A34 原因：缺少盖章页",
+        ok=False,
+        lines=("无法确认该邮件确由协调人发出：邮件没有 Authentication-Results（收件服务器未给出验证结果）",),
+        code="7KQ2M9XD",
+        expires_at=datetime(2021, 10, 21, 10, 0, tzinfo=CST),
+    )
+
+
 def return_notice() -> ReturnNoticeContext:
     return ReturnNoticeContext(
         campaign_title=TITLE,
@@ -250,5 +260,6 @@ SAMPLES: dict[str, tuple[MailKind, MailContext]] = {
     "digest": ("digest", digest()),
     "digest_overdue": ("digest", digest(-3)),
     "command_reply": ("command_reply", command_reply()),
+    "command_confirm": ("command_reply", command_confirm()),
     "return_notice": ("return_notice", return_notice()),
 }

@@ -276,7 +276,7 @@ def test_signature_part_is_skipped(tmp_path: Path) -> None:
     ("part", "name", "data"),
     [
         # a non-text part without any name still is a file
-        ([b"Content-Type: application/pdf", b"", b"%PDF-1.4"], "unnamed-1.pdf", b"%PDF-1.4"),
+        ([b"Content-Type: application/pdf", b"", b"%PDF-1.4"], "未命名附件.pdf", b"%PDF-1.4"),
         # text attachments (.txt, .csv) are materials, not bodies
         (
             [
