@@ -63,6 +63,7 @@ DAMAGE_LABELS: dict[str, str] = {
     "base64-invalid": "附件的 base64 编码有误，文件可能已损坏",
     "qp-invalid": "附件的 quoted-printable 编码有误，文件可能已损坏",
     "uuencode-invalid": "附件的 uuencode 编码有误，文件可能已损坏",
+    "uuencode-truncated": "附件的 uuencode 编码缺少结尾，文件可能不完整",
 }
 
 

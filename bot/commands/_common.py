@@ -36,10 +36,11 @@ def _escaped(char: str) -> str:
     return f"\\u{code:04x}" if hidden else char
 
 
-def terminal_json(data: object) -> str:
-    """``data`` as indented JSON with Chinese readable, and every control or format character written
-    as a ``\\uXXXX`` escape: the same data for a program, nothing a terminal would act on."""
-    text = json.dumps(data, ensure_ascii=False, indent=2)
+def terminal_json(data: object, *, indent: int | None = 2) -> str:
+    """``data`` as JSON (indented, or on one line with ``indent=None``) with Chinese readable, and every
+    control or format character written as a ``\\uXXXX`` escape: the same data for a program, nothing a
+    terminal would act on."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
     return text if text.isascii() else "".join(_escaped(c) for c in text)
 
 

@@ -53,7 +53,8 @@ class Material:
     origin: str  # "attachment" | "zip" | "forwarded" | "tnef"
     container: str | None = None  # name of the zip / forwarded subject / winmail.dat it came from
     # Why the stored bytes may not be the file the sender attached, when the parser knows: a damaged
-    # transfer encoding ("base64-truncated", "base64-invalid", "qp-invalid", "uuencode-invalid").
+    # transfer encoding ("base64-truncated", "base64-invalid", "qp-invalid", "uuencode-invalid",
+    # "uuencode-truncated"; bot.mime.transfer says what each means).
     # Such a file is kept and shown to the coordinator, never counted as material or exported.
     damage: str | None = None
 

@@ -55,22 +55,23 @@ def _address_defects(defects: tuple[HeaderDefect, ...]) -> bool:
     )
 
 
-def _display_name(raw: str) -> str:
+def _display_name(raw: str, hint: str | None = None) -> str:
     """The display name of a ``name <addr>`` header, decoded; "" for a bare address."""
     head, bracket, _ = raw.rpartition("<")
     if not bracket:
         return ""
-    name = decode_header_value(head).text.strip()
+    name = decode_header_value(head, hint).text.strip()
     if len(name) >= 2 and name[0] == name[-1] == '"':
         name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\").strip()
     return name
 
 
-def parse_sender(raw_values: list[str]) -> ParsedSender:
-    """The sender from the raw ``From:`` values (compat32 strings, in header order)."""
+def parse_sender(raw_values: list[str], hint: str | None = None) -> ParsedSender:
+    """The sender from the raw ``From:`` values (compat32 strings, in header order); ``hint`` is the
+    charset the mail declares, for a display name in raw 8-bit bytes (bot.mime.charsets)."""
     if not raw_values or not any(v.strip() for v in raw_values):
         return ParsedSender("", "", NO_ADDRESS)
-    shown = " ".join(decode_header_value(v).text.strip() for v in raw_values)[:200]
+    shown = " ".join(decode_header_value(v, hint).text.strip() for v in raw_values)[:200]
     if len(raw_values) > 1:
         return ParsedSender("", shown, SEVERAL_FROM)
     raw = " ".join(raw_values[0][:_MAX_HEADER].split())  # unfold
@@ -79,7 +80,9 @@ def parse_sender(raw_values: list[str]) -> ParsedSender:
         addresses, groups = header.addresses, header.groups
         # "=?" only opens an encoded word; with "?" replaced nothing can be decoded, so an address that
         # comes out differently was made by decoding.
-        literal = [a.addr_spec for a in _parse(raw.replace("=?", "=\x1a")).addresses]
+        neutral = raw.replace("=?", "=\x1a")
+        # Without "=?" the second reading is the first one: parsing it again only costs time.
+        literal = [a.addr_spec for a in (_parse(neutral).addresses if neutral != raw else addresses)]
     except Exception:  # the header parser's own bugs on odd input (AttributeError, IndexError ...)
         return ParsedSender("", shown, GUESSED_ADDRESS)
     if len(addresses) > 1 or len(groups) > 1 or any(g.display_name is not None for g in groups):
@@ -95,7 +98,7 @@ def parse_sender(raw_values: list[str]) -> ParsedSender:
     spec = address.addr_spec.lower()
     if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in spec) or not spec.isascii():
         return ParsedSender("", shown, GUESSED_ADDRESS)
-    return ParsedSender(spec, _display_name(raw))
+    return ParsedSender(spec, _display_name(raw, hint))
 
 
 def parse_recipients(raw_values: list[str]) -> tuple[str, ...]:

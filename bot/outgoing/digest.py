@@ -36,6 +36,7 @@ from bot.outgoing.digest_context import (
     FailedSendLine,
     OverdueLine,
     ProgressLine,
+    error_location,
 )
 from bot.outgoing.outbox import FlushReport, enqueue
 from bot.outgoing.reminders import unreachable_sections
@@ -113,7 +114,13 @@ def build_digest(deps: Deps, now: datetime) -> DigestContext:
             if c.expires_at is None or c.expires_at <= horizon
         )
         errors = tuple(
-            ErrorLine(m.received_at.astimezone(tz), m.from_addr or "（未知）", m.subject or "（无主题）", m.error or "")
+            ErrorLine(
+                m.received_at.astimezone(tz),
+                m.from_addr or "（未知）",
+                m.subject or "（无主题）",
+                m.error or "",
+                error_location(str(deps.storage.root / m.raw_path), m.folder, m.uid, m.message_id),
+            )
             for m in snap.errors
         )
         review = blocks.review_lines(s, catalogue, snap.review, tz)

@@ -138,6 +138,18 @@ class ErrorLine:
     sender: str
     subject: str
     error: str
+    where: str = ""  # how to find the mail: error_location()
+
+
+def error_location(raw_path: str | None, folder: str | None, uid: int | None, message_id: str | None) -> str:
+    """Where a mail that failed can be found, for the coordinator and the IT person: the stored .eml
+    (``intake inspect`` reads it), and the IMAP folder and UID when it has no Message-ID to search by."""
+    parts = [f"原始邮件：{raw_path}"] if raw_path else []
+    if not message_id and folder is not None and uid is not None:
+        parts.append(f"邮箱文件夹 {folder} 中 UID {uid}")
+    elif message_id:
+        parts.append(f"Message-ID {message_id}")
+    return "；".join(parts)
 
 
 @dataclass(frozen=True)

@@ -192,7 +192,8 @@ def digest(days_left: int = 10) -> DigestContext:
         ),
         errors=(
             ErrorLine(datetime(2025, 6, 20, 9, 1, tzinfo=CST), "zhao@jzhb.gov.cn", "指标40-材料",
-                      "附件解压失败：压缩包已损坏"),
+                      "附件解压失败：压缩包已损坏",
+                      "原始邮件：/var/lib/intake/files/mail/3f/3f9c.eml；邮箱文件夹 INBOX 中 UID 1207"),
         ),
     )
 

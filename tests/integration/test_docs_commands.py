@@ -38,7 +38,7 @@ NOT_RUN = {"demo"}  # the demo itself is the fixture (tests/integration/test_dem
 class DocCommand:
     source: str  # file:line
     words: tuple[str, ...]
-    bare: bool  # only "intake <command>", a mention in prose
+    bare: bool  # "intake <command>" and flags only: a mention in prose
 
 
 def _commands_in(text: str, source: str) -> Iterator[DocCommand]:
@@ -54,7 +54,9 @@ def _commands_in(text: str, source: str) -> Iterator[DocCommand]:
             continue
         if not words or (words[0] not in COMMANDS and words[0] not in _OPTIONS_FIRST):
             continue  # "intake" as a user or group name ("-u intake --"), or a word in a sentence
-        yield DocCommand(source, words, bare=len(words) == 1 and words[0] in COMMANDS)
+        # A mention: the command, perhaps with a flag ("`intake inspect --json`"), none of its arguments.
+        mention = words[0] in COMMANDS and all(w.startswith("-") for w in words[1:])
+        yield DocCommand(source, words, bare=mention)
 
 
 def doc_commands() -> list[DocCommand]:
@@ -138,7 +140,7 @@ def test_documented_command_runs(
     assert "Traceback" not in out + errors, shown
     assert not (tmp_path / "log").exists(), shown  # no unexpected error was logged
     assert "usage:" not in out + errors and "error:" not in errors, shown  # argparse speaks Chinese
-    if "参数错误" in errors:  # argparse refused the words: only a bare mention ("`intake return`") may
+    if "参数错误" in errors:  # argparse refused the words: only a mention ("`intake return`") may
         assert cmd.bare and code == 2, shown
         return
     # 1: it could not be done here (R12 does not exist in the demo); 2: the command's own usage check
