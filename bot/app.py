@@ -58,7 +58,14 @@ class Deps:
         self.engine.dispose()
 
 
-def build(config: Config, *, clock: Callable[[], datetime] = system_clock, migrate: bool = True) -> Deps:
+def fixed_clock(at: datetime) -> Callable[[], datetime]:
+    return lambda: at
+
+
+def build(config: Config, *, clock: Callable[[], datetime] | None = None, migrate: bool = True) -> Deps:
+    """``clock`` defaults to the config's fixed ``[campaign] clock`` (a kept demo), else the system's."""
+    if clock is None:
+        clock = fixed_clock(config.campaign.clock) if config.campaign.clock is not None else system_clock
     catalogue = load_catalogue(config.campaign.catalogue)
     engine = make_engine(config.storage.database)
     if migrate:

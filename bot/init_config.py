@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from email.utils import parseaddr
 from pathlib import Path
 
 TEMPLATE_NAME = "config.example.toml"
 _EMAIL = re.compile(r"^[^@\s<>,]+@[^@\s<>,]+\.[^@\s<>,]+$")
 _TABLE = re.compile(r"^\s*(\[\[?)([^\]]+)\]\]?\s*(#.*)?$")
-_VALUE = r'"(?:[^"\\]|\\.)*"|\[[^\]]*\]'
+_VALUE = r'"(?:[^"\\]|\\.)*"|\[[^\]]*\]|\d{4}-\d{2}-\d{2}'
 
 
 class InitError(ValueError):
@@ -35,6 +36,8 @@ class SectionAnswer:
 @dataclass
 class Answers:
     mailbox: str = "jzhbjfzk@163.com"
+    campaign_name: str | None = None  # None: keep the template's
+    deadline: date | None = None  # None: keep the template's (only when rendering a template in tests)
     coordinator_name: str = ""
     coordinator_emails: list[str] = field(default_factory=list)
     sections: list[SectionAnswer] = field(default_factory=list)
@@ -49,6 +52,28 @@ def find_template() -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def parse_deadline(value: str, today: date) -> date:
+    """``2025-06-30`` (also 2025/6/30, 2025年6月30日), not in the past: a past deadline makes the first
+    ``intake run`` send every section an overdue reminder."""
+    text = value.strip()
+    m = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?", text)
+    if m is None:
+        raise InitError(f"截止日期应写成 2025-06-30：{value!r}")
+    try:
+        deadline = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        raise InitError(f"没有这一天：{value!r}") from None
+    if deadline < today:
+        raise InitError(f"截止日期 {deadline} 已经过去（今天是 {today}）：请填写本次活动的截止日期")
+    return deadline
+
+
+def default_deadline(month: int, day: int, today: date) -> date:
+    """The checklist's deadline day (月/日) in the coming year: this year's, or next year's if past."""
+    this_year = date(today.year, month, day)
+    return this_year if this_year >= today else date(today.year + 1, month, day)
 
 
 def check_email(value: str, what: str) -> str:
@@ -122,6 +147,10 @@ def render_config(template: str, answers: Answers) -> str:
         ("coordinator", "name"): _toml_str(answers.coordinator_name),
         ("coordinator", "emails"): _toml_list(answers.coordinator_emails),
     }
+    if answers.campaign_name is not None:
+        values[("campaign", "name")] = _toml_str(answers.campaign_name)
+    if answers.deadline is not None:
+        values[("campaign", "deadline")] = answers.deadline.isoformat()
     if answers.database is not None:
         values[("storage", "database")] = _toml_str(answers.database)
     if answers.files is not None:

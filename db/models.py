@@ -50,6 +50,7 @@ CLOUD_FILE_STATUSES = ("pending", "fetched", "dismissed")
 OUTBOX_KINDS = ("receipt", "reminder", "digest", "command_reply", "return_notice")
 OUTBOX_STATUSES = ("queued", "sent", "failed")
 ACTION_SOURCES = ("mail", "cli")
+ACTION_VERBS = ("assign", "dismiss", "return", "accept", "declare", "undo")
 PENDING_COMMAND_STATUSES = ("pending", "done")
 
 
@@ -324,6 +325,26 @@ class ReturnRecord(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     attachment: Mapped[Attachment | None] = relationship()
+
+
+class ActionLog(Base):
+    """One change the coordinator made to the record (CLI or mail): who, when, what, and the row
+    changes that undo it (``bot.coordinator.journal``). An undone entry points at the undo's entry."""
+
+    __tablename__ = "action_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(32))  # ACTION_SOURCES
+    actor: Mapped[str] = mapped_column(String(255))  # the CLI user, or the address the command mail came from
+    mail_id: Mapped[int | None] = mapped_column(ForeignKey("mail.id"))  # the command mail; None on the CLI
+    verb: Mapped[str] = mapped_column(String(32))  # ACTION_VERBS
+    command: Mapped[str] = mapped_column(Text)  # as typed
+    summary: Mapped[str] = mapped_column(Text)  # what was done, in Chinese
+    # [{"table", "id", "op": insert|update|delete, "before": {...}|None, "after": {...}|None}, ...]
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    undone_at: Mapped[datetime | None]
+    undone_by: Mapped[int | None] = mapped_column(ForeignKey("action_log.id"))
 
 
 class PendingCommand(Base):

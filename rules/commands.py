@@ -8,6 +8,8 @@ first lines of the body (before quoted text). Simple forms, Chinese first, Engli
     退回 A34 原因：缺少盖章页  return A34 reason: ...  send a file back; or 退回 指标12 支队 原因：...
     确认 指标12 / 确认 12 支队  accept 12             the materials are checked
     不涉及 指标45 人事科       na 45 人事科            the section has no material (a declaration)
+    关闭 R12 原因：重复邮件    dismiss R12 ...        close a review item without counting anything
+    撤销 7                    undo 7                 undo action 7 of the action log
     状态                      status                 reply with the current digest
     帮助                      help                   reply with this list
 
@@ -22,10 +24,11 @@ Also here: ``strip_quoted`` (the quoted original of a reply). Whether a command 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from rules import codes
 from rules.normalize import normalize, strip_reply_prefixes
 
 
@@ -34,6 +37,8 @@ class Verb(StrEnum):
     RETURN = "return"
     ACCEPT = "accept"
     DECLARE = "declare"
+    DISMISS = "dismiss"
+    UNDO = "undo"
     STATUS = "status"
     HELP = "help"
 
@@ -43,6 +48,8 @@ VERB_LABELS = {
     Verb.RETURN: "退回",
     Verb.ACCEPT: "确认",
     Verb.DECLARE: "不涉及",
+    Verb.DISMISS: "关闭",
+    Verb.UNDO: "撤销",
     Verb.STATUS: "状态",
     Verb.HELP: "帮助",
 }
@@ -67,6 +74,10 @@ _ALIASES: tuple[tuple[str, Verb], ...] = tuple(
             "na": Verb.DECLARE,
             "n/a": Verb.DECLARE,
             "declare": Verb.DECLARE,
+            "关闭": Verb.DISMISS,
+            "dismiss": Verb.DISMISS,
+            "撤销": Verb.UNDO,
+            "undo": Verb.UNDO,
             "状态": Verb.STATUS,
             "进度": Verb.STATUS,
             "status": Verb.STATUS,
@@ -80,7 +91,10 @@ _ALIASES: tuple[tuple[str, Verb], ...] = tuple(
 _GLUED_ID = re.compile(r"(?:指标|第|[0-9]|[RrAa#][0-9]|加分|减分|[加减][0-9])")
 _REASON_MARK = re.compile(r"(?:原因|理由|退回原因|reason)\s*[:：]\s*", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[\s,，、;；]+")
-_REF = re.compile(r"^[RrAa#][0-9]+$|^[0-9a-fA-F]{8,64}$")
+# R12 / #12 (review item), A34 (file), or a SHA-256 prefix of at least 4 hex digits (not all digits).
+SHA_PREFIX_MIN = 4
+_REF = re.compile(rf"^[RrAa#][0-9]+$|^[0-9a-fA-F]{{{SHA_PREFIX_MIN},64}}$")
+_ACTION_REF = re.compile(r"^(?:#|操作)?[0-9]+$")  # what 撤销 takes: an action log number
 _INDICATOR = re.compile(
     r"^(?:指标)?(?:第)?(?:[0-9]{1,3}|[一二三四五六七八九十百零〇两]{1,4})(?:项|号)?(?:指标)?$"
     r"|^(?:指标)?(?:加分项|减分项|加分|减分|加|减)[0-9一二三四五六七八九十]{1,2}$"
@@ -104,11 +118,11 @@ _QUOTE_START = re.compile(
 class Command:
     verb: Verb
     text: str  # the line as written (shown in the reply)
-    refs: tuple[str, ...] = ()  # R12 (review item), A34 or a SHA-256 prefix (file)
+    refs: tuple[str, ...] = ()  # R12 (review item), A34 or a SHA-256 prefix (file); 撤销: action numbers
     indicators: tuple[str, ...] = ()  # the words naming indicators, as written ("指标12", "12")
     sections: tuple[str, ...] = ()
     reason: str = ""
-    unknown: tuple[str, ...] = ()  # words that are neither ref, indicator nor section (not for 退回)
+    unknown: tuple[str, ...] = ()  # words that are neither ref, indicator nor section (not for 退回/关闭)
 
     @property
     def label(self) -> str:
@@ -176,20 +190,23 @@ def parse_line(line: str, sections: Collection[str] = ()) -> Command | None:
     named: list[str] = []
     leftover: list[str] = []
     tokens = [t for raw in _SEPARATORS.split(rest) if raw for t in _split_glued(raw, sections)]
+    with_reason = verb in (Verb.RETURN, Verb.DISMISS)
     for n, token in enumerate(tokens):
-        if leftover and verb is Verb.RETURN:
+        if leftover and with_reason:
             leftover.append(token)  # the rest of an unmarked reason
+        elif verb is Verb.UNDO and _ACTION_REF.match(token):
+            refs.append(token.removeprefix("#").removeprefix("操作"))
         elif token in sections:
             named.append(token)
         elif _REF.match(token) and not token.isdigit():
             refs.append(token)
         elif _INDICATOR.match(token):
             indicators.append(token)
-        elif verb is Verb.RETURN:
+        elif with_reason:
             leftover = tokens[n : n + 1]
         else:
             leftover.append(token)
-    if verb is Verb.RETURN:
+    if with_reason:
         if leftover and not reason:
             reason = " ".join(leftover)
         leftover = []
@@ -199,7 +216,7 @@ def parse_line(line: str, sections: Collection[str] = ()) -> Command | None:
 def parse_commands(subject: str, body: str, sections: Collection[str] = ()) -> Commands:
     """Commands in the subject and the first lines of the body, in that order.
 
-    A 退回 without a reason takes it from a following 原因：... line. A greeting above the commands
+    A 退回 (or 关闭) without a reason takes it from a following 原因：... line. A greeting above the commands
     ("刘科长：", "您好！") is skipped; any other line ends the list (a sentence, a signature or the
     text of an ordinary mail is never read as a command).
     """
@@ -216,7 +233,7 @@ def parse_commands(subject: str, body: str, sections: Collection[str] = ()) -> C
             reading = True
             continue
         mark = _REASON_MARK.match(normalize(line))
-        if mark is not None and found and found[-1].verb is Verb.RETURN and not found[-1].reason:
+        if mark is not None and found and found[-1].verb in (Verb.RETURN, Verb.DISMISS) and not found[-1].reason:
             original_mark = _REASON_MARK.match(line)
             reason = line[original_mark.end() :].strip() if original_mark else line[mark.end() :].strip()
             last = found[-1]
@@ -235,8 +252,60 @@ HELP_LINES = (
     "退回 A34 原因：缺少盖章页 —— 退回文件并通知报送科室；也可写 退回 指标12 支队 原因：……",
     "确认 指标12 或 确认 12 支队 —— 标记材料已审核",
     "不涉及 指标45 人事科 —— 登记该科室该项无材料",
+    "关闭 R12 原因：重复邮件 —— 关闭待办，不计入任何指标",
+    "撤销 7 —— 撤销操作 7（每条指令的回复中写有操作编号）",
     "状态 —— 回复当前进度汇总",
     "帮助 —— 回复本说明",
     "回复回执邮件时可省略文件编号，例如：退回 原因：……、确认。",
-    "英文同义：assign / return / accept / na / status / help。",
+    "英文同义：assign / return / accept / na / dismiss / undo / status / help。",
 )
+
+
+# --- what resolves a review item --------------------------------------------------------------
+
+
+def resolving_command(
+    reason: str,
+    item_id: int,
+    *,
+    indicators: Sequence[str] = (),
+    sections: Sequence[str] = (),
+    file_id: int | None = None,
+    files: int = 0,
+) -> str:
+    """The mail command that resolves review item ``R{item_id}``, as the digest prints it.
+
+    ``indicators`` are the ids the matcher found (or the candidates), ``sections`` the 责任单位 of
+    those indicators, ``files`` how many files the mail brought, ``file_id`` the item's own file.
+
+    >>> resolving_command("unknown_sender", 1, indicators=["50"], sections=["办公室"], files=1)
+    '指派 R1 办公室 50'
+    >>> resolving_command("needs_review", 7, indicators=["27", "28"])
+    '指派 R7 27'
+    """
+    if reason == codes.UNKNOWN_SENDER:
+        section = sections[0] if len(set(sections)) == 1 else "科室"
+        ids = " ".join(indicators) if files <= 1 else ""  # several files: name the section only
+        return f"指派 R{item_id} {section} {ids}".strip()
+    if reason == codes.NEEDS_REVIEW:
+        return f"指派 R{item_id} {indicators[0] if indicators else '指标编号'}"
+    if reason == codes.POSSIBLY_CLASSIFIED and file_id is not None:
+        return f"退回 A{file_id} 原因：疑似涉密，涉密材料不通过邮件报送，请在实地核验时提供"
+    return f"关闭 R{item_id} 原因：已处理"
+
+
+def problem_command(code: str, file_id: int, indicator_id: str, section: str, owners: Sequence[str]) -> str:
+    """The mail command that deals with a content problem of a counted file, as the digest prints it.
+
+    >>> problem_command("not_owner", 5, "12", "法规科", ["支队"])
+    '指派 A5 支队 12'
+    """
+    if code == codes.NOT_OWNER and len(owners) == 1:
+        return f"指派 A{file_id} {owners[0]} {indicator_id}"  # count it for the section that owes it
+    if code == codes.WORD_COUNT_UNKNOWN:
+        return f"确认 指标{indicator_id} {section}"  # once the 字数 has been checked by hand
+    if code == codes.POSSIBLY_CLASSIFIED:
+        return f"退回 A{file_id} 原因：疑似涉密，涉密材料不通过邮件报送，请在实地核验时提供"
+    if code == codes.OVER_WORD_LIMIT:
+        return f"退回 A{file_id} 原因：情况说明超过字数要求，请精简后重新报送"
+    return f"确认 指标{indicator_id} {section}"

@@ -98,6 +98,14 @@ def outstanding_for(section: str, items: Iterable[IndicatorProgress]) -> list[In
     return [p.indicator for p in items for o in p.owners if o.section == section and o.state is State.OUTSTANDING]
 
 
+def percent(done: int, total: int) -> int:
+    """Whole percent, rounded down, so that 100 means everything is in (14/57 is 24%, never 25%).
+
+    The one rounding rule of ``intake status``, the digest and every progress bar. Nothing owed is
+    complete (100)."""
+    return 100 if total <= 0 else (100 * done) // total
+
+
 @dataclass(frozen=True)
 class Tally:
     total: int  # items that need material (owner slots)
@@ -105,7 +113,7 @@ class Tally:
 
     @property
     def percent(self) -> int:
-        return round(100 * self.done / self.total) if self.total else 100
+        return percent(self.done, self.total)
 
 
 def tally(items: Iterable[IndicatorProgress], *, section: str | None = None, level1: str | None = None) -> Tally:

@@ -7,12 +7,10 @@ import argparse
 import json
 import sys
 import unicodedata
-from collections.abc import Callable
 from pathlib import Path
 
 from rich.text import Text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 from bot.app import Deps, build
 from bot.config import Config, ConfigError, default_config_path, load_config
@@ -69,24 +67,6 @@ def load(args: argparse.Namespace) -> Config | None:
         if not path.exists():
             err("提示：可用 `intake init` 生成配置文件，或参考 config.example.toml。")
         return None
-
-
-def run_action(args: argparse.Namespace, action: Callable[[Deps, Session], str]) -> int:
-    """Open the app, run one coordinator action in one transaction, print what it did (or why not)."""
-    from bot.coordinator.actions import ActionError
-
-    deps = open_app(args)
-    if deps is None:
-        return 1
-    try:
-        with deps.sessions.begin() as s:
-            print(shown(action(deps, s)))
-    except ActionError as exc:
-        err(str(exc))
-        return 1
-    finally:
-        deps.close()
-    return 0
 
 
 def open_app(args: argparse.Namespace) -> Deps | None:

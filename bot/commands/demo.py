@@ -23,7 +23,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "再按生产流程运行：收信 → 回执 → 催报提醒 → 每日汇总 → 导出，并显示结果。"
         ),
     )
-    p.add_argument("--keep", type=Path, metavar="目录", help="把演示目录（配置、数据库、文件、汇总 HTML）保留在此目录")
+    p.add_argument(
+        "--keep",
+        type=Path,
+        metavar="目录",
+        help="把演示目录（配置、数据库、文件、汇总 HTML、发出的每封邮件 mail/*.eml 和 .txt）保留在此目录",
+    )
     p.add_argument(
         "--now",
         metavar="时间",
@@ -62,12 +67,18 @@ def run(args: argparse.Namespace) -> int:
             shutil.rmtree(folder, ignore_errors=True)
         raise
     if args.keep is not None:
+        config = result.config_path
+        later = now.astimezone(TZ).replace(hour=17, minute=30).strftime("%Y-%m-%dT%H:%M")
         console.print(
             f"\n演示目录已保留：{folder}\n"
             f"  汇总：{result.digest_html}\n"
-            f"  查看：intake --help 中的命令加 --config {result.config_path}，例如 "
-            f"intake status --config {result.config_path}、intake review --config {result.config_path}\n"
-            "  （内置邮件服务器已关闭，poll 不再可用；status、review、assign 等照常可用。）"
+            f"  演示发出的每封邮件（.eml 原文和 .txt 正文）：{result.mail_folder}\n"
+            f"  查看：intake --help 中的命令加 --config {config}，例如 "
+            f"intake status --config {config}、intake review --config {config}、intake log --config {config}\n"
+            f"  时间：演示配置的 \\[campaign] clock 把“现在”固定在 {now.astimezone(TZ):%Y-%m-%d %H:%M}（截止前 3 天），"
+            f"命令都按这一时刻计算；要看别的时刻加 --now，例如 "
+            f"intake digest --dry-run --now {later} --config {config}\n"
+            "  （内置邮件服务器已关闭，poll 和发信不再可用；status、review、assign、undo 等照常可用。）"
         )
     else:
         shutil.rmtree(folder, ignore_errors=True)

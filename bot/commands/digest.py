@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"收件人：{', '.join(deps.config.coordinator.emails)}")
             print(f"主题：{subject_for('digest', result.context)}\n")
             print(shown(text))
-            print(f"（演示模式）{cn_date(result.slot)}的汇总未发送也未记录。")
+            print(f"（试运行）{cn_date(result.slot)}的汇总未发送也未记录。")
             return 0
         if deps.config.smtp is None:
             err("汇总未发送：配置文件中没有 [smtp] 段。请配置发信邮箱后重新运行。")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 from bot.commands import help_for
@@ -15,7 +16,9 @@ from bot.init_config import (
     InitError,
     SectionAnswer,
     check_email,
+    default_deadline,
     find_template,
+    parse_deadline,
     parse_person,
     parse_section,
     render_config,
@@ -23,6 +26,10 @@ from bot.init_config import (
     write_config,
 )
 from rules.catalogue import load_catalogue
+
+DEFAULT_CAMPAIGN = "焦作市生态环境局依法行政示范单位创建"
+DEFAULT_DATABASE = "sqlite:///var/intake.db"  # relative paths are relative to the config file's folder
+DEFAULT_FILES = "var/files"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,6 +43,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--config", type=Path, default=None, metavar="文件", help="要写入的配置文件（默认 ./config.toml）")
     p.add_argument("--template", type=Path, default=None, metavar="文件", help="模板（默认 config.example.toml）")
     p.add_argument("--mailbox", metavar="邮箱", help="收件邮箱账号，例如 jzhbjfzk@163.com（IMAP 与 SMTP 共用）")
+    p.add_argument(
+        "--campaign-name", metavar="名称", help=f"活动名称，出现在回执、提醒和汇总中（默认“{DEFAULT_CAMPAIGN}”）"
+    )
+    p.add_argument("--deadline", metavar="日期", help="报送截止日期，例如 2025-06-30（不能早于今天）")
     p.add_argument("--coordinator-name", metavar="姓名", help="协调人姓名")
     p.add_argument("--coordinator-email", action="append", default=[], metavar="邮箱", help="协调人邮箱（可重复）")
     p.add_argument(
@@ -45,8 +56,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="科室=姓名<邮箱>,其他地址",
         help="一个科室：例如 --section '支队=刘建设 <zhidui@example.com>,zhidui2@example.com'（可重复）",
     )
-    p.add_argument("--database", metavar="URL", help="数据库 URL（默认 sqlite:///var/intake.db）")
-    p.add_argument("--files", metavar="目录", help="文件存储目录（默认 var/files）")
+    p.add_argument(
+        "--database", metavar="URL", help=f"数据库 URL（默认 {DEFAULT_DATABASE}，相对路径相对于配置文件所在目录）"
+    )
+    p.add_argument("--files", metavar="目录", help=f"文件存储目录（默认 {DEFAULT_FILES}）")
     p.add_argument("--force", action="store_true", help="覆盖已有的配置文件（旧文件另存为 .bak）")
     p.add_argument("--non-interactive", action="store_true", help="不提问：缺少的必填项直接报错")
     p.set_defaults(func=run)
@@ -75,8 +88,9 @@ def _ask_until(ask: Ask, prompt: str, parse: Callable[[str], object], *, default
         return value
 
 
-def collect(args: argparse.Namespace, ask: Ask | None) -> Answers:
+def collect(args: argparse.Namespace, ask: Ask | None, today: date | None = None) -> Answers:
     """The answers from flags, asking (when ``ask`` is given) for what the flags left out."""
+    today = today or date.today()
     answers = Answers()
     if args.mailbox:
         answers.mailbox = check_email(args.mailbox, "收件邮箱")
@@ -85,6 +99,28 @@ def collect(args: argparse.Namespace, ask: Ask | None) -> Answers:
             _ask_until(ask, "收件邮箱账号（163）", lambda v: check_email(v, "收件邮箱"), default=answers.mailbox),
             "收件邮箱",
         )
+    answers.campaign_name = (args.campaign_name or "").strip()
+    if not answers.campaign_name and ask is not None:
+        answers.campaign_name = _ask_until(ask, "活动名称（出现在回执、提醒和汇总中）", _required("活动名称"),
+                                           default=DEFAULT_CAMPAIGN)  # fmt: skip
+    answers.campaign_name = answers.campaign_name or DEFAULT_CAMPAIGN
+    if args.deadline:
+        answers.deadline = parse_deadline(args.deadline, today)
+    elif ask is not None:
+        campaign = load_catalogue(None).campaign
+        suggested = default_deadline(campaign.deadline_month, campaign.deadline_day, today).isoformat()
+        value = _ask_until(ask, "报送截止日期（例如 2025-06-30）", lambda v: parse_deadline(v, today),
+                           default=suggested)  # fmt: skip
+        answers.deadline = parse_deadline(value, today)
+    else:
+        raise InitError("缺少截止日期：请加 --deadline，例如 --deadline 2025-06-30")
+    answers.database = args.database
+    if not answers.database and ask is not None:
+        answers.database = _ask_until(ask, "数据库（SQLite 文件或 postgresql://…）", _required("数据库"),
+                                      default=DEFAULT_DATABASE)  # fmt: skip
+    answers.files = args.files
+    if not answers.files and ask is not None:
+        answers.files = _ask_until(ask, "文件存储目录", _required("文件存储目录"), default=DEFAULT_FILES)
     answers.coordinator_name = (args.coordinator_name or "").strip()
     if not answers.coordinator_name and ask is not None:
         answers.coordinator_name = _ask_until(ask, "协调人姓名", _required("协调人姓名"))
@@ -100,7 +136,6 @@ def collect(args: argparse.Namespace, ask: Ask | None) -> Answers:
     answers.sections = [parse_section(spec) for spec in args.section]
     if not answers.sections and ask is not None:
         answers.sections = _ask_sections(ask)
-    answers.database, answers.files = args.database, args.files
     return answers
 
 
@@ -163,6 +198,8 @@ def run(args: argparse.Namespace) -> int:
         err(str(exc))
         return 1
     print(f"已写入 {path}（{len(answers.sections)} 个科室）。")
+    print(f"  活动：{answers.campaign_name}；截止日期：{answers.deadline}")
+    print(f"  数据库：{answers.database or DEFAULT_DATABASE}；文件：{answers.files or DEFAULT_FILES}")
     print("下一步：")
     print("  1. 在 163 网页版开启 IMAP/SMTP 服务并生成“客户端授权码”（不是网页登录密码）；")
     print(

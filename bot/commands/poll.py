@@ -14,7 +14,7 @@ from bot.commands._common import add_config_option, err, open_app
 from bot.commands.remind import print_flush
 from bot.config import ConfigError
 from bot.ingest.poll import PollReport, poll_once
-from bot.mailbox.errors import ImapAuthError, ImapError, ImapUnsafeLoginError
+from bot.mailbox.errors import ImapAuthError, ImapConnectionError, ImapError, ImapTlsError, ImapUnsafeLoginError
 from bot.outgoing.sending import flush_outbox
 
 
@@ -48,11 +48,31 @@ def run(args: argparse.Namespace) -> int:
         err("163 拒绝访问（Unsafe Login）：客户端未发送 ID 命令或账号被风控，请联系管理员。")
         return 1
     except ImapError as exc:
-        err(f"读取邮箱失败：{exc}（已记录的邮件不受影响，下次轮询会从断点继续）")
+        where = f"{deps.config.mailbox.host}:{deps.config.mailbox.port}"
+        err(f"读取邮箱失败（{where}）：{imap_reason(exc)}。已记录的邮件不受影响，下次轮询会从断点继续；")
+        err("可运行 intake doctor 逐项检查连接、证书和登录。")
         return 1
     finally:
         deps.close()
     return 0
+
+
+def imap_reason(exc: ImapError) -> str:
+    """The mailbox failure in Chinese (the library's own words are English and go to the log)."""
+    text = (exc.server_text or str(exc)).lower()
+    if isinstance(exc, ImapTlsError):
+        return "TLS 证书校验失败（本机时间不对、CA 证书过旧或网络中有 SSL 拦截）"
+    if isinstance(exc, ImapConnectionError):
+        if "refused" in text or "errno 111" in text:
+            return "连接被拒绝：该端口没有邮件服务在监听（检查 host 和 port）"
+        if "timed out" in text or "timeout" in text:
+            return "连接超时：防火墙或云服务器可能封锁了端口"
+        if "name or service not known" in text or "errno -2" in text or "errno -3" in text:
+            return "找不到服务器：域名无法解析（检查 host 和本机 DNS）"
+        if "unavailable" in text:
+            return "服务器暂时不可用"
+        return "连接中断"
+    return "服务器拒绝了请求"
 
 
 def _poll(deps: Deps) -> PollReport:

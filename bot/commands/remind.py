@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"（提醒时点：{cn_date(item.slot)}）\n")
                 print(text)
                 print("-" * 60)
-            print(f"（演示模式）共 {len(result.due)} 封提醒将发送，未发送也未记录。")
+            print(f"（试运行）共 {len(result.due)} 封提醒将发送，未发送也未记录。")
             return 0
         if deps.config.smtp is None:
             err("到期的提醒未发送：配置文件中没有 [smtp] 段。请配置发信邮箱后重新运行。")

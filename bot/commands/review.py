@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.commands import help_for
-from bot.commands._common import add_config_option, cell, open_app, run_action
+from bot.commands._actions import add_dry_run, run_logged
+from bot.commands._common import add_config_option, cell, open_app
 from bot.coordinator.actions import assign, dismiss
 from db.queries import open_review_items
 from rules import codes
@@ -24,13 +25,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_config_option(a)
     a.add_argument("ref", metavar="编号", help="待办编号 R12，或文件编号 A34 / SHA-256 前缀")
     a.add_argument("ids", nargs="*", metavar="指标", help="指标编号，例如 12 13 或 加分项1")
-    a.add_argument("--section", metavar="科室", help="文件所属科室（发件人未登记时必填）")
+    a.add_argument("--section", metavar="科室", help="文件所属科室（发件人未登记时必填；须为指标清单中的责任单位）")
+    add_dry_run(a)
     a.set_defaults(func=run_assign)
 
     d = subparsers.add_parser("dismiss", help=help_for("dismiss"))
     add_config_option(d)
     d.add_argument("ref", metavar="编号", help="待办编号，例如 R12")
-    d.add_argument("--reason", default="", metavar="原因")
+    d.add_argument("--reason", default="", metavar="原因", help="关闭的原因（记入操作日志）")
+    add_dry_run(d)
     d.set_defaults(func=run_dismiss)
 
 
@@ -48,26 +51,40 @@ def run_review(args: argparse.Namespace) -> int:
             for col in ("编号", "原因", "发件人", "主题", "文件", "候选指标", "说明"):
                 table.add_column(col, overflow="fold")
             for r in items:
+                # An unknown sender's item is about the whole mail: show its files and what they matched.
+                files = [r.attachment] if r.attachment else list(r.mail.attachments)
+                candidates = list(r.candidates or [])
+                if r.attachment is None and r.reason in (codes.UNKNOWN_SENDER, codes.SENDER_UNVERIFIED):
+                    matched = (a.indicator_id for f in files for a in f.assignments if a.is_current)
+                    candidates = list(dict.fromkeys([*matched, *candidates]))
                 # cell(): mail text as sent ("[12]材料" is no markup), minus what a terminal would act on.
                 table.add_row(
                     f"R{r.id}",
                     codes.REVIEW_LABELS.get(r.reason, r.reason),
                     cell(r.mail.from_addr or r.mail.from_name),
                     cell(r.mail.subject),
-                    cell(f"A{r.attachment.id} {r.attachment.filename}" if r.attachment else ""),
-                    "、".join(r.candidates or []),
+                    cell("\n".join(f"A{f.id} {f.filename}" for f in files)),
+                    "、".join(candidates),
                     cell(r.detail),
                 )
             Console(width=None if sys.stdout.isatty() else 160).print(table)
-            print("处理：intake assign R编号 指标…（必要时加 --section 科室）；intake dismiss R编号")
+            print("处理：intake assign R编号 指标…（发件人未登记时加 --section 科室）；intake dismiss R编号；")
+            print("加 --dry-run 可先看将要做的改动；做错了用 intake undo 操作编号 撤销（intake log 查看）。")
     finally:
         deps.close()
     return 0
 
 
 def run_assign(args: argparse.Namespace) -> int:
-    return run_action(args, lambda deps, s: assign(s, deps.catalogue, args.ref, args.ids, section=args.section))
+    return run_logged(
+        args,
+        lambda deps, s, actor, command: assign(
+            s, deps.catalogue, args.ref, args.ids, section=args.section, actor=actor, command=command
+        ),
+    )
 
 
 def run_dismiss(args: argparse.Namespace) -> int:
-    return run_action(args, lambda deps, s: dismiss(s, args.ref, reason=args.reason))
+    return run_logged(
+        args, lambda deps, s, actor, command: dismiss(s, args.ref, reason=args.reason, actor=actor, command=command)
+    )

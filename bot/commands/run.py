@@ -21,6 +21,12 @@ def run(args: argparse.Namespace) -> int:
     if deps is None:
         return 1
     try:
+        if deps.config.campaign.clock is not None:
+            err(
+                f"配置中设置了 [campaign] clock = {deps.config.campaign.clock.isoformat()}（演示用的固定时钟），"
+                "不能常驻运行；正式运行请删除这一行。"
+            )
+            return 1
         # Fail at start-up, not at the first job, when a secret is missing.
         deps.config.mailbox.password.reveal()
         if deps.config.smtp is not None:

@@ -14,6 +14,7 @@ from bot.commands._common import add_config_option, cell, err, open_app, termina
 from bot.coordinator.status import Snapshot, snapshot_json, take_snapshot
 from rules.lateness import late_text
 from rules.progress import STATE_LABELS, State, tally
+from rules.suggest import unknown_section
 
 _STYLE = {
     State.OUTSTANDING: "red",
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         if args.section and args.section not in deps.catalogue.sections:
-            err(f"没有科室“{args.section}”。已知科室：{'、'.join(deps.catalogue.sections)}")
+            err(unknown_section(args.section, deps.catalogue.sections))
             return 1
         with deps.sessions() as s:
             snap = take_snapshot(s, deps.catalogue, deps.config.campaign)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -53,6 +53,7 @@ class CampaignConfig:
     deadline: date
     timezone: str
     catalogue: Path | None
+    clock: datetime | None = None  # a fixed "now" for demos and training (`intake demo --keep`); never in production
 
     @property
     def tz(self) -> ZoneInfo:

@@ -6,7 +6,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from datetime import date, time
+from datetime import date, datetime, time
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +26,8 @@ from bot.config.model import (
     StorageConfig,
     os_reason,
 )
+from rules.catalogue import CatalogueError, load_catalogue
+from rules.suggest import unknown_section
 
 T = TypeVar("T")
 
@@ -91,7 +93,16 @@ class _Reader:
         return Secret(str(self.path), self.key("password_env" if env else "password_file"), env=env, file=file)
 
 
-_TYPE_NAMES = {str: "字符串", int: "整数", float: "数字", bool: "true/false", list: "列表", dict: "表", date: "日期"}
+_TYPE_NAMES = {
+    str: "字符串",
+    int: "整数",
+    float: "数字",
+    bool: "true/false",
+    list: "列表",
+    dict: "表",
+    date: "日期（例如 2025-06-30）",
+    datetime: "日期时间（例如 2021-10-25T09:00:00+08:00）",
+}
 
 
 def _table(path: Path, data: Mapping[str, Any], name: str, *, required: bool = True) -> Mapping[str, Any]:
@@ -123,14 +134,22 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     if unknown:
         raise ConfigError(path, unknown[0], f"未知的配置段（可用：{'、'.join(sorted(top_known))}）")
 
-    c = _Reader(path, _table(path, data, "campaign"), "campaign", {"name", "deadline", "timezone", "catalogue"})
+    c = _Reader(
+        path, _table(path, data, "campaign"), "campaign", {"name", "deadline", "timezone", "catalogue", "clock"}
+    )
     tz_name = c.get("timezone", str, "Asia/Shanghai")
     try:
         ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
         raise c.err("timezone", f"未知时区 {tz_name!r}（例如 Asia/Shanghai）") from None
     deadline = c.get("deadline", date)
-    campaign = CampaignConfig(c.get("name", str), deadline, tz_name, c.path_value("catalogue"))
+    if isinstance(deadline, datetime):
+        raise c.err("deadline", f"应为日期（例如 2025-06-30），不带时间，实际为 {deadline}")
+    clock = c.get("clock", datetime, required=False)
+    if clock is not None and clock.tzinfo is None:
+        clock = clock.replace(tzinfo=ZoneInfo(tz_name))
+    campaign = CampaignConfig(c.get("name", str), deadline, tz_name, c.path_value("catalogue"), clock)
+    responsible = _responsible_sections(path, campaign.catalogue)
 
     m = _Reader(
         path,
@@ -203,6 +222,11 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
             raise ConfigError(path, f"sections[{n}]", "应为表")
         r = _Reader(path, raw, f"sections[{n}]", {"name", "owners", "senders"})
         name = r.get("name", str)
+        if name not in responsible:
+            # A name the checklist does not know would never be owed anything nor reminded.
+            raise r.err("name", unknown_section(name, responsible) + "（name 须与指标清单中的责任单位一致）")
+        if any(s.name == name for s in sections):
+            raise r.err("name", f"科室“{name}”出现了两次；同一科室的多个地址写在同一段的 owners/senders 中")
         owners = tuple(_owner(r, v) for v in r.get("owners", list, []))
         senders = _list_of(r, "senders", lambda v, r=r: r.email("senders", v), [])  # type: ignore[misc]
         for addr in senders:
@@ -266,6 +290,14 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     return Config(path, campaign, mailbox, storage, coordinator, tuple(sections), smtp, reminders, receipts)
 
 
+def _responsible_sections(path: Path, catalogue: Path | None) -> tuple[str, ...]:
+    """The checklist's 责任单位: the only names ``[[sections]]`` may use."""
+    try:
+        return load_catalogue(catalogue).sections
+    except (CatalogueError, OSError) as exc:
+        raise ConfigError(path, "campaign.catalogue", f"指标清单无法读取：{exc}") from None
+
+
 def _port(r: _Reader, name: str, default: int) -> int:
     port = r.get(name, int, default)
     if not 0 < port < 65536:
@@ -315,9 +347,48 @@ def load_config(path: Path) -> Config:
     except UnicodeDecodeError:
         raise ConfigError(path, "(文件)", "不是 UTF-8 编码") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, "(语法)", f"TOML 语法错误：{exc}") from None
+        raise ConfigError(path, "(语法)", toml_error(str(exc))) from None
     return parse_config(data, path)
 
 
 def default_config_path() -> Path:
     return Path(os.environ.get("INTAKE_CONFIG", "config.toml"))
+
+
+# tomllib's messages (Python 3.11-3.13), in Chinese; the position is kept, an unknown message is
+# reported by its position only.
+_TOML_MESSAGES: tuple[tuple[str, str], ...] = (
+    (r"Expected '=' after a key in a key/value pair", "键后面缺少“=”"),
+    (r"Expected ']' at the end of a table declaration", "配置段名后面缺少“]”"),
+    (r"Expected ']]' at the end of an array declaration", "[[…]] 后面缺少“]]”"),
+    (r"Expected newline or end of document after a statement", "一行只能写一项（值后面有多余的内容）"),
+    (r"Invalid date or datetime", "日期或时间格式不对（例如 2025-06-30）"),
+    (r"Invalid value", "值的格式不对（字符串要加英文双引号，例如 \"支队\"）"),
+    (r"Invalid initial character for a key part", "键名的开头字符不合法"),
+    (r"Invalid statement", "无法识别的写法"),
+    (r"Unclosed array", "列表缺少结尾的“]”"),
+    (r"Unclosed inline table", "内联表缺少结尾的“}”"),
+    (r"Unterminated string", "字符串缺少结尾的引号"),
+    (r"Cannot declare .* twice", "同一个配置段或键写了两次"),
+    (r"Cannot overwrite a value", "同一个键写了两次"),
+    (r"Cannot (?:mutate|redefine) .*", "与前面已定义的配置段冲突"),
+    (r"Duplicate inline table key .*", "内联表中有重复的键"),
+    (r"Illegal character '\\n'", "字符串缺少结尾的引号（一个字符串不能跨行）"),
+    (r"Illegal character .*|Found invalid character .*", "有不允许的字符（全角引号、等号或控制字符？）"),
+    (r"Unescaped '\\\\' in a string", "字符串中的反斜杠须写成 \\\\"),
+    (r"Invalid hex value|Escaped character is not a Unicode scalar value", "字符串中的转义写法不对"),
+    (r"Expected .*", "缺少应有的符号"),
+)
+
+
+def toml_error(message: str) -> str:
+    """tomllib's English message -> "TOML 语法错误（第3行第5列）：键后面缺少“=”"."""
+    where, text = "", message
+    position = re.search(r"\((?:at line (\d+), column (\d+)|at end of document)\)$", message)
+    if position is not None:
+        where = f"（第{position.group(1)}行第{position.group(2)}列）" if position.group(1) else "（文件末尾）"
+        text = message[: position.start()].strip()
+    for pattern, chinese in _TOML_MESSAGES:
+        if re.fullmatch(pattern, text):
+            return f"TOML 语法错误{where}：{chinese}"
+    return f"TOML 语法错误{where}"

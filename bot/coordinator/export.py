@@ -130,7 +130,9 @@ def export(deps: Deps, target: Path, *, make_zip: bool = False) -> ExportReport:
                 key=lambda a: (ind.sections.index(a.section) if a.section in ind.sections else 99, a.id),
             ):
                 att = a.attachment
-                rel = _unique(folder, safe_name(f"{a.section}-{att.filename}", COMPONENT_BYTES), taken)
+                # The base name first: a zip member's "服务科材料/1 …docx" must not lose the 科室- prefix.
+                name = f"{a.section}-{safe_name(att.filename, COMPONENT_BYTES)}"
+                rel = _unique(folder, safe_name(name, COMPONENT_BYTES), taken)
                 dest = target / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 with deps.storage.open(att.stored_file.path) as src, dest.open("wb") as out:

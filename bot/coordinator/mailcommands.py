@@ -32,7 +32,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app import Deps
-from bot.coordinator.actions import ActionError, ReturnedItem, accept, assign, declare, return_
+from bot.coordinator.actions import (
+    ActionError,
+    Actor,
+    Outcome,
+    ReturnedItem,
+    accept,
+    assign,
+    declare,
+    dismiss,
+    return_,
+    undo_action,
+)
+from bot.coordinator.refs import explain_unknown
 from bot.mime.mail import IncomingMail
 from bot.outgoing.compose import compose
 from bot.outgoing.messages import CommandReplyContext, IndicatorRef, MailContext, ReturnNoticeContext
@@ -178,11 +190,16 @@ def referenced_mail(s: Session, mail: IncomingMail) -> Mail | None:
     return None
 
 
+def _done(outcome: Outcome) -> list[str]:
+    return [f"✓ {outcome.text}", f"（操作 {outcome.log_id}；如需撤销，回复：撤销 {outcome.log_id}）"]
+
+
 def _execute(s: Session, deps: Deps, row: Mail, command: Command, scope: Mail | None) -> list[str]:
     catalogue = deps.catalogue
     section = command.sections[0] if command.sections else None
+    actor = Actor("mail", row.from_addr or row.from_name or "（未知）", row.id)
     if command.unknown:
-        raise ActionError(f"无法识别“{'、'.join(command.unknown)}”。发送“帮助”可查看指令格式")
+        raise ActionError(explain_unknown(command.unknown, catalogue, known_sections(deps)))
     if len(command.sections) > 1:
         raise ActionError("一条指令只能写一个科室")
     if command.verb is Verb.HELP:
@@ -193,28 +210,37 @@ def _execute(s: Session, deps: Deps, row: Mail, command: Command, scope: Mail | 
         refs = list(command.refs) or _scope_refs(s, scope)
         if len(refs) != 1:
             raise ActionError("请写明一个待办编号或文件编号，例如：指派 R12 指标12")
-        return [f"✓ {assign(s, catalogue, refs[0], command.indicators, section=section, by='协调人（邮件）')}"]
+        outcome = assign(s, catalogue, refs[0], command.indicators, section=section, actor=actor, command=command.text)
+        return _done(outcome)
     if command.verb is Verb.RETURN:
         use_scope = scope if not command.refs else None
         if use_scope is None and not command.refs and not command.indicators:
             raise ActionError("请写明文件编号或指标编号，例如：退回 A34 原因：缺少盖章页；或直接回复回执邮件")
         result = return_(
             s, catalogue, command.refs, command.indicators, reason=command.reason, section=section,
-            mail_scope=use_scope, source="mail", command_mail_id=row.id,
+            mail_scope=use_scope, actor=actor, command=command.text,
         )  # fmt: skip
         for item in result.items:
             queue_return_notice(s, deps, item)
-        return [f"✓ {result.text}", "已通知报送科室。"]
+        return [*_done(result), "已通知报送科室。"]
     if command.verb is Verb.ACCEPT:
         use_scope = scope if not command.indicators else None
         if use_scope is None and not command.indicators:
             raise ActionError("请写明指标编号，例如：确认 指标12；或直接回复回执邮件")
-        text = accept(
-            s, catalogue, command.indicators, section=section, mail_scope=use_scope, source="mail", mail_id=row.id
+        outcome = accept(
+            s, catalogue, command.indicators, section=section, mail_scope=use_scope, actor=actor, command=command.text
         )
-        return [f"✓ {text}"]
+        return _done(outcome)
     if command.verb is Verb.DECLARE:
-        return [f"✓ {declare(s, catalogue, command.indicators, section=section, mail_id=row.id)}"]
+        return _done(declare(s, catalogue, command.indicators, section=section, actor=actor, command=command.text))
+    if command.verb is Verb.DISMISS:
+        if len(command.refs) != 1:
+            raise ActionError("请写明一个待办编号，例如：关闭 R12 原因：重复邮件")
+        return _done(dismiss(s, command.refs[0], reason=command.reason, actor=actor, command=command.text))
+    if command.verb is Verb.UNDO:
+        if len(command.refs) != 1:
+            raise ActionError("请写明一个操作编号，例如：撤销 7（每条指令的回复中写有操作编号）")
+        return [f"✓ {undo_action(s, command.refs[0], actor=actor).text}"]
     raise ActionError(f"不支持的指令：{command.text}")  # pragma: no cover - every verb is handled
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -127,8 +127,10 @@ def deadline_of(campaign: CampaignConfig) -> Deadline:
     return Deadline(campaign.deadline, campaign.tz)
 
 
-def take_snapshot(s: Session, catalogue: Catalogue, campaign: CampaignConfig) -> Snapshot:
-    deadline = deadline_of(campaign)
+def take_snapshot(s: Session, catalogue: Catalogue, campaign: CampaignConfig | None = None) -> Snapshot:
+    """Where everything stands. ``campaign`` gives the deadline for lateness; without it (a look at
+    the states alone) nothing is late."""
+    deadline = deadline_of(campaign) if campaign is not None else Deadline(date.max - timedelta(days=1), UTC)
     every = all_assignments(s)
     assignments = [a for a in every if a.is_current]
     files: dict[str, list[FileRow]] = defaultdict(list)

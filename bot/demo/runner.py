@@ -7,8 +7,11 @@ and then calls the production functions in the order the scheduler does:
     poll_once -> flush_outbox (receipts) -> send_reminders -> send_digest -> export
 
 with a fixed clock inside the campaign window, so reminders and the digest are due. Nothing in the
-pipeline knows it runs in a demo: the only differences are the config's values, the injected clock
-and no pause between mails (a local server has no sending quota).
+pipeline knows it runs in a demo: the only differences are the config's values, the clock and no
+pause between mails (a local server has no sending quota). The clock is written into the demo's
+config (``[campaign] clock``), so commands run later on a kept demo see the same day and not a
+deadline years past. Every mail the demo server received is kept under ``mail/`` as the ``.eml``
+it was and a ``.txt`` with its headers and text part, so receipts and reminders can be read.
 """
 
 from __future__ import annotations
@@ -35,7 +38,9 @@ from bot.demo.samples import COORDINATOR, MAILBOX, SECTIONS, Sample, demo_mails
 from bot.demo.servers import ImapServer, SentMail, SmtpServer
 from bot.demo.tls import make_tls
 from bot.ingest.poll import PollReport, poll_once
+from bot.ingest.storage import safe_name
 from bot.outgoing.digest import send_digest, write_digest_html
+from bot.outgoing.messages import KIND_HEADER
 from bot.outgoing.outbox import FlushReport
 from bot.outgoing.reminders import send_reminders
 from bot.outgoing.sending import flush_outbox, flush_summary
@@ -59,13 +64,16 @@ class DemoResult:
     digest_html: Path | None = None
     export: Path | None = None
     sent: list[SentMail] = field(default_factory=list)
+    mail_folder: Path | None = None  # every sent mail as .eml and .txt
 
 
 def _toml_str(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def write_config(folder: Path, *, imap: ImapServer, smtp: SmtpServer, ca_file: Path, secret_file: Path) -> Path:
+def write_config(
+    folder: Path, *, imap: ImapServer, smtp: SmtpServer, ca_file: Path, secret_file: Path, now: datetime
+) -> Path:
     """The demo's config.toml: the same keys as config.example.toml, pointing at the demo servers."""
     sections = "\n".join(
         f"[[sections]]\nname = {_toml_str(s.name)}\n"
@@ -79,6 +87,7 @@ def write_config(folder: Path, *, imap: ImapServer, smtp: SmtpServer, ca_file: P
 name = "焦作市生态环境局依法行政示范单位创建（演示）"
 deadline = {DEADLINE}
 timezone = "Asia/Shanghai"
+clock = {now.isoformat()}   # 演示时钟：命令按此时刻计算提醒、汇总和逾期天数（正式配置中不要写这一行）
 
 [mailbox]
 host = "{imap.host}"
@@ -172,7 +181,7 @@ def run_demo(folder: Path, *, now: datetime = DEFAULT_NOW, console: Console | No
             f"[bold]1. 启动内置邮件服务器[/bold]：IMAP {imap.host}:{imap.port}、SMTP {smtp.host}:{smtp.port}"
             "（均为 TLS，证书由演示 CA 签发）"
         )
-        write_config(folder, imap=imap, smtp=smtp, ca_file=tls.ca_file, secret_file=secret_file)
+        write_config(folder, imap=imap, smtp=smtp, ca_file=tls.ca_file, secret_file=secret_file, now=now)
         out.print(f"[bold]2. 写入配置[/bold]：{result.config_path}（SQLite 数据库和文件存储都在该目录下）")
         samples = demo_mails()
         result.delivered = imap.deliver((m.folder, m.raw, m.received) for m in samples)
@@ -190,7 +199,8 @@ def run_demo(folder: Path, *, now: datetime = DEFAULT_NOW, console: Console | No
         finally:
             deps.close()
         result.sent = smtp.messages
-    _print_sent(out, result.sent)
+    result.mail_folder = save_sent(folder / "mail", result.sent)
+    _print_sent(out, result.sent, result.mail_folder)
     return result
 
 
@@ -258,8 +268,37 @@ def _print_status(out: Console, deps: Deps) -> None:
         print_status(take_snapshot(s, deps.catalogue, deps.config.campaign), None, out)
 
 
-def _print_sent(out: Console, sent: list[SentMail]) -> None:
-    table = Table(title=f"6. 演示 SMTP 服务器收到的邮件（{len(sent)} 封）", title_justify="left")
+_KIND_NAMES = {
+    "receipt": "回执",
+    "reminder": "催报提醒",
+    "digest": "进度汇总",
+    "command_reply": "指令回复",
+    "return_notice": "退回通知",
+}
+
+
+_HEADERS = (("发件人", "From"), ("收件人", "To"), ("抄送", "Cc"), ("日期", "Date"), ("主题", "Subject"))
+
+
+def save_sent(folder: Path, sent: list[SentMail]) -> Path:
+    """Each mail as ``NN-种类-收件人.eml`` (the bytes as sent) and ``.txt`` (headers and text part)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for n, mail in enumerate(sent, start=1):
+        message = mail.message
+        kind = _KIND_NAMES.get(str(message[KIND_HEADER] or ""), "邮件")
+        to = mail.rcpt_tos[0].split("@")[0] if mail.rcpt_tos else "无收件人"
+        stem = safe_name(f"{n:02d}-{kind}-{to}", 100)
+        (folder / f"{stem}.eml").write_bytes(mail.data)
+        body = message.get_body(("plain",))
+        text = body.get_content() if body is not None else ""
+        head = "\n".join(f"{label}：{message[name]}" for label, name in _HEADERS if message[name])
+        (folder / f"{stem}.txt").write_text(f"{head}\n\n{text}", encoding="utf-8")
+    return folder
+
+
+def _print_sent(out: Console, sent: list[SentMail], folder: Path | None) -> None:
+    title = f"6. 演示 SMTP 服务器收到的邮件（{len(sent)} 封）" + (f"，全文见 {folder}" if folder else "")
+    table = Table(title=title, title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("收件人", overflow="fold")
     table.add_column("主题", overflow="fold")

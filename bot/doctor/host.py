@@ -117,9 +117,8 @@ def _ntp_synchronized() -> bool | None:
 def check_clock(config: Config, now: datetime, ntp: Callable[[], bool | None] = _ntp_synchronized) -> list[Check]:
     tz = config.campaign.tz
     local = now.astimezone(tz)
-    left = (config.campaign.deadline - local.date()).days
-    when = f"截止还有 {left} 天" if left >= 0 else f"已过截止日期 {-left} 天"
-    checks = [Check("时钟", "当前时间", OK, f"{local:%Y-%m-%d %H:%M}（{config.campaign.timezone}），{when}")]
+    checks = [Check("时钟", "当前时间", OK, f"{local:%Y-%m-%d %H:%M}（{config.campaign.timezone}）")]
+    checks.append(check_deadline(config, config.campaign.clock or now))
     if now.year < 2021:
         checks[0] = Check(
             "时钟",
@@ -152,6 +151,28 @@ def check_clock(config: Config, now: datetime, ntp: Callable[[], bool | None] = 
             )
         )
     return checks
+
+
+STALE_DEADLINE_DAYS = 365  # a deadline this far back is a template's or last year's, not a late campaign
+
+
+def check_deadline(config: Config, now: datetime) -> Check:
+    """A deadline in the past makes ``intake run`` send every section an overdue reminder at once."""
+    today = now.astimezone(config.campaign.tz).date()
+    deadline = config.campaign.deadline
+    left = (deadline - today).days
+    clock = "（按配置中的演示时钟 [campaign] clock）" if config.campaign.clock is not None else ""
+    if left >= 0:
+        return Check("时钟", "截止日期", OK, f"{deadline}，还有 {left} 天{clock}")
+    fix = (
+        "核对 [campaign] deadline。截止日期已过时，intake run 一启动就会给每个未报齐的科室发逾期提醒"
+        "（此后每隔 overdue_every_days 天一次）；活动确已逾期才保留。"
+    )
+    status = FAIL if -left > STALE_DEADLINE_DAYS else WARN
+    detail = f"{deadline}，已过 {-left} 天{clock}"
+    if status == FAIL:
+        detail += "：多半沿用了模板或往年的日期"
+    return Check("时钟", "截止日期", status, detail, fix)
 
 
 def _system_zone() -> str | None:

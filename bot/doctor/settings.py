@@ -6,6 +6,7 @@ from pathlib import Path
 
 from bot.config import Config, ConfigError, Secret, load_config
 from bot.doctor.report import FAIL, OK, WARN, Check
+from rules.catalogue import load_catalogue
 
 # -- config -----------------------------------------------------------------------------------
 
@@ -43,7 +44,38 @@ def check_config(path: Path) -> tuple[list[Check], Config | None]:
         )
     for table, secret in secrets:
         checks.append(_check_secret(table, secret))
+    checks.extend(check_sections(config))
     return checks, config
+
+
+def check_sections(config: Config) -> list[Check]:
+    """Every 责任单位 that owes material needs owners (reminders reach them) and senders (its mail
+    counts for it); without them the gap shows only later, in the digest."""
+    owing = {s for ind in load_catalogue(config.campaign.catalogue) if ind.owes_material for s in ind.sections}
+    checks: list[Check] = []
+    for name in (s for s in load_catalogue(config.campaign.catalogue).sections if s in owing):
+        section = config.section(name)
+        missing = []
+        if section is None:
+            missing.append("没有 [[sections]] 配置段")
+        else:
+            if not section.owners:
+                missing.append("没有负责人（owners），收不到催报提醒")
+            if not section.senders:
+                missing.append("没有发件地址（senders），来信会被当作未登记发件人")
+        if missing:
+            checks.append(
+                Check(
+                    "配置",
+                    f"科室 {name}",
+                    WARN,
+                    "；".join(missing),
+                    f"在配置文件中为{name}添加 [[sections]]（name、owners、senders），见 config.example.toml。",
+                )
+            )
+    if not checks:
+        checks.append(Check("配置", "科室", OK, f"{len(owing)} 个责任科室都配置了负责人和发件地址"))
+    return checks
 
 
 def _check_secret(table: str, secret: Secret) -> Check:

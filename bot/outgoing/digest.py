@@ -6,27 +6,29 @@
 caught up once after downtime) and flushes the outbox. ``write_digest_html`` renders the same digest
 to a file for the demo and for ``status``.
 
-What "since the last digest" means: mails *recorded* (``mail.processed_at``) after the previous
-digest was queued, so mail that arrived during downtime is not skipped. Sections that owe material
-but have no owners configured (reminders cannot reach them) are listed as notices at the top.
+What "since the last digest" means: mails *recorded* (``mail.processed_at``) and changes made
+(files counted, returns, acceptances, reminders, failed sends) after the previous digest was queued,
+so mail that arrived during downtime is not skipped. Sections that owe material but have no owners
+configured (reminders cannot reach them) are listed as notices at the top. The blocks themselves are
+built in ``bot.outgoing.digest_blocks``.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from bot.app import Deps
-from bot.coordinator.status import Snapshot, take_snapshot
+from bot.coordinator.status import take_snapshot
+from bot.outgoing import digest_blocks as blocks
 from bot.outgoing.compose import compose
-from bot.outgoing.messages import (
-    ArrivalLine,
+from bot.outgoing.digest_context import (
     CloudFileLine,
     DeclarationLine,
     DigestContext,
@@ -34,14 +36,13 @@ from bot.outgoing.messages import (
     FailedSendLine,
     OverdueLine,
     ProgressLine,
-    ReviewLine,
     error_location,
 )
 from bot.outgoing.outbox import FlushReport, enqueue
 from bot.outgoing.reminders import unreachable_sections
 from bot.outgoing.render import render
 from bot.outgoing.sending import flush_outbox
-from db.models import Attachment, Mail, Outbox
+from db.models import Outbox
 from rules.progress import outstanding_for, tally
 from rules.schedule import days_left, due_digest_slot, local_today
 
@@ -55,9 +56,12 @@ def digest_key(slot: date) -> str:
     return f"{KEY_PREFIX}{slot.isoformat()}"
 
 
-def _last_digest(s: Session) -> Outbox | None:
+def _last_digest(s: Session, *, before: datetime) -> Outbox | None:
     return s.scalars(
-        select(Outbox).where(Outbox.kind == "digest").order_by(Outbox.created_at.desc(), Outbox.id.desc()).limit(1)
+        select(Outbox)
+        .where(Outbox.kind == "digest", Outbox.created_at < before)
+        .order_by(Outbox.created_at.desc(), Outbox.id.desc())
+        .limit(1)
     ).first()
 
 
@@ -80,78 +84,19 @@ def due_digest(deps: Deps, now: datetime) -> date | None:
     return due_digest_slot(at=deps.config.coordinator.digest_at, tz=deps.config.campaign.tz, last_done=last, now=now)
 
 
-def _progress_lines(
-    deps: Deps, snap: Snapshot
-) -> tuple[ProgressLine, tuple[ProgressLine, ...], tuple[ProgressLine, ...]]:
-    everything = tally(snap.items)
-    level1 = tuple(dict.fromkeys(i.level1 for i in deps.catalogue))
-    by_level1 = tuple(
-        ProgressLine(name, t.done, t.total) for name in level1 if (t := tally(snap.items, level1=name)).total
-    )
-    by_section = tuple(
-        ProgressLine(name, t.done, t.total)
-        for name in deps.catalogue.sections
-        if (t := tally(snap.items, section=name)).total
-    )
-    return ProgressLine("全部指标", everything.done, everything.total), by_level1, by_section
-
-
-def sender_label(mail: Mail) -> str:
-    """The sender as the digest shows it: the address, or what an unreliable From claimed (the parser
-    leaves the address empty then, rules.sender)."""
-    if mail.from_addr:
-        return mail.from_addr
-    return f"（未验证）{mail.from_name}" if mail.from_name else "（未知）"
-
-
-def _arrivals(s: Session, since: datetime | None, tz: tzinfo) -> tuple[ArrivalLine, ...]:
-    stmt = (
-        select(Mail)
-        .options(selectinload(Mail.attachments).selectinload(Attachment.assignments))
-        .where(Mail.kind == "submission")
-        .order_by(Mail.received_at, Mail.id)
-    )
-    if since is not None:
-        stmt = stmt.where(Mail.processed_at > since)
-    lines = []
-    for mail in s.scalars(stmt):
-        ids = dict.fromkeys(a.indicator_id for att in mail.attachments for a in att.assignments)
-        lines.append(
-            ArrivalLine(
-                received_at=mail.received_at.astimezone(tz),
-                sender=sender_label(mail),
-                section=mail.section,
-                subject=mail.subject,
-                files=len(mail.attachments),
-                indicators=tuple(ids),
-            )
-        )
-    return tuple(lines)
-
-
 def build_digest(deps: Deps, now: datetime) -> DigestContext:
-    """The digest as of ``now``."""
+    """The digest as of ``now``: "since the last digest" means since the last one queued before
+    ``now`` (a digest written right after sending its mail shows the same period, not an empty one)."""
     cfg = deps.config
     tz = cfg.campaign.tz
+    catalogue = deps.catalogue
     left = days_left(cfg.campaign.deadline, local_today(now, tz))
     with deps.sessions() as s:
-        snap = take_snapshot(s, deps.catalogue, deps.config.campaign)
-        previous = _last_digest(s)
+        snap = take_snapshot(s, catalogue, cfg.campaign)
+        previous = _last_digest(s, before=now)
         since = previous.created_at if previous is not None else None
-        arrivals = _arrivals(s, since, tz)
         failed = s.scalars(select(Outbox).where(Outbox.status == "failed").order_by(Outbox.id)).all()
         failed_lines = tuple(FailedSendLine(f.kind, tuple(f.recipients), f.subject, f.last_error or "") for f in failed)
-        review = [
-            ReviewLine(
-                id=r.id,
-                received_at=r.mail.received_at.astimezone(tz),
-                sender=sender_label(r.mail),
-                filename=r.attachment.filename if r.attachment is not None else None,
-                reason=r.detail,
-                candidates=tuple(r.candidates or ()),
-            )
-            for r in snap.review
-        ]
         declarations = tuple(
             # When the section said so (its mail's arrival), not when the row was written.
             DeclarationLine(
@@ -178,6 +123,10 @@ def build_digest(deps: Deps, now: datetime) -> DigestContext:
             )
             for m in snap.errors
         )
+        review = blocks.review_lines(s, catalogue, snap.review, tz)
+        problems = blocks.content_problems(s, catalogue)
+        activity = blocks.activity(s, since, tz)
+        arrivals = blocks.arrivals(s, since, tz)
     notices = tuple(
         f"{section}尚缺{owed}项指标，但配置中没有该科室的负责人邮箱（[[sections]] owners），无法发送催报提醒"
         for section, owed in unreachable_sections(deps, snap.items)
@@ -186,10 +135,11 @@ def build_digest(deps: Deps, now: datetime) -> DigestContext:
     if left < 0:
         overdue = tuple(
             OverdueLine(section, n, -left)
-            for section in deps.catalogue.sections
+            for section in catalogue.sections
             if (n := len(outstanding_for(section, snap.items)))
         )
-    overall, by_level1, by_section = _progress_lines(deps, snap)
+    everything = tally(snap.items)
+    overall = ProgressLine("全部指标", everything.done, everything.total)
     return DigestContext(
         campaign_title=cfg.campaign.name,
         generated_at=now.astimezone(tz),
@@ -197,10 +147,13 @@ def build_digest(deps: Deps, now: datetime) -> DigestContext:
         deadline=cfg.campaign.deadline,
         days_left=left,
         overall=overall,
-        by_level1=by_level1,
-        by_section=by_section,
+        denominator=blocks.denominator(catalogue, overall),
+        by_level1=blocks.by_level1(catalogue, snap),
+        by_section=blocks.section_progress(catalogue, snap),
+        review_queue=review,
+        content_problems=problems,
+        activity=activity,
         arrivals=arrivals,
-        review_queue=tuple(review),
         declarations=declarations,
         overdue_sections=overdue,
         cloud_expiring=clouds,

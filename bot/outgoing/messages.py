@@ -19,9 +19,9 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from typing import Literal
 
+from bot.outgoing.digest_context import DigestContext
 from rules import codes
 from rules.catalogue import Indicator
-from rules.material import is_web_link
 
 LOOP_HEADER = "X-Intake-Loop"
 """Our own loop header: its value is the intake mailbox address. Mail carrying it is never answered."""
@@ -180,117 +180,6 @@ class ReminderContext:
     @property
     def days_overdue(self) -> int:
         return max(0, -self.days_left)
-
-
-# --- digest (进度汇总) --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProgressLine:
-    label: str
-    done: int
-    total: int
-
-    @property
-    def percent(self) -> int:
-        """Whole percent, rounded down so that 100 means everything is in."""
-        return 0 if self.total <= 0 else (100 * self.done) // self.total
-
-
-@dataclass(frozen=True)
-class ArrivalLine:
-    received_at: datetime
-    sender: str
-    section: str | None
-    subject: str
-    files: int
-    indicators: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ReviewLine:
-    id: int
-    received_at: datetime
-    sender: str
-    filename: str | None
-    reason: str
-    candidates: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class DeclarationLine:
-    indicator_id: str
-    section: str
-    source: str  # "mail" | "coordinator"
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class OverdueLine:
-    section: str
-    outstanding: int
-    days_overdue: int
-
-
-@dataclass(frozen=True)
-class CloudFileLine:
-    filename: str
-    sender: str
-    url: str
-    expires_at: datetime | None
-
-    @property
-    def linkable(self) -> bool:
-        """Only http(s) is ever a link: ``javascript://fs.mail.163.com/...`` names the right host too."""
-        return is_web_link(self.url)
-
-
-@dataclass(frozen=True)
-class FailedSendLine:
-    kind: str
-    recipients: tuple[str, ...]
-    subject: str
-    last_error: str
-
-
-@dataclass(frozen=True)
-class ErrorLine:
-    received_at: datetime
-    sender: str
-    subject: str
-    error: str
-    where: str = ""  # how to find the mail: error_location()
-
-
-def error_location(raw_path: str | None, folder: str | None, uid: int | None, message_id: str | None) -> str:
-    """Where a mail that failed can be found, for the coordinator and the IT person: the stored .eml
-    (``intake inspect`` reads it), and the IMAP folder and UID when it has no Message-ID to search by."""
-    parts = [f"原始邮件：{raw_path}"] if raw_path else []
-    if not message_id and folder is not None and uid is not None:
-        parts.append(f"邮箱文件夹 {folder} 中 UID {uid}")
-    elif message_id:
-        parts.append(f"Message-ID {message_id}")
-    return "；".join(parts)
-
-
-@dataclass(frozen=True)
-class DigestContext:
-    campaign_title: str
-    generated_at: datetime
-    since: datetime | None  # the previous digest; None for the first one
-    deadline: date
-    days_left: int
-    overall: ProgressLine
-    by_level1: tuple[ProgressLine, ...]
-    by_section: tuple[ProgressLine, ...]
-    arrivals: tuple[ArrivalLine, ...]
-    review_queue: tuple[ReviewLine, ...]
-    declarations: tuple[DeclarationLine, ...]
-    overdue_sections: tuple[OverdueLine, ...]
-    cloud_expiring: tuple[CloudFileLine, ...]
-    failed_sends: tuple[FailedSendLine, ...]
-    errors: tuple[ErrorLine, ...]
-    notices: tuple[str, ...] = ()  # configuration problems the coordinator should fix
 
 
 # --- command reply and return notice ------------------------------------------------------------

@@ -14,10 +14,10 @@ from datetime import date, datetime
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from bot.outgoing.digest_context import DigestContext
 from bot.outgoing.messages import (
     CONTEXT_TYPES,
     CommandReplyContext,
-    DigestContext,
     MailContext,
     MailKind,
     ReceiptContext,
@@ -45,6 +45,18 @@ def cn_short(value: datetime) -> str:
     return f"{value.month}月{value.day}日 {value:%H:%M}"
 
 
+_DIGITS = "零一二三四五六七八九"
+
+
+def cn_number(n: int) -> str:
+    """1 -> 一, 10 -> 十, 12 -> 十二, 20 -> 二十: numbered headings as documents write them (1-99)."""
+    if not 0 < n < 100:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else _DIGITS[tens] + "十")
+    return head + (_DIGITS[ones] if ones else "")
+
+
 def _visible(value: object) -> object:
     # Markup (``__html__``) is our own HTML, a macro's output: its values went through here already.
     return visible(value) if isinstance(value, str) and not hasattr(value, "__html__") else value
@@ -63,6 +75,7 @@ def _make_environment() -> Environment:
     env.filters["cn_date"] = cn_date
     env.filters["cn_datetime"] = cn_datetime
     env.filters["cn_short"] = cn_short
+    env.filters["cn_number"] = cn_number
     return env
 
 

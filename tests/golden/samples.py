@@ -4,26 +4,32 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from bot.outgoing.messages import (
+from bot.outgoing.digest_context import (
+    ActivityLine,
     ArrivalLine,
     CloudFileLine,
-    CloudLinkLine,
-    CommandReplyContext,
+    ContentProblemLine,
     DeclarationLine,
     DigestContext,
     ErrorLine,
     FailedSendLine,
+    OverdueLine,
+    OwedItem,
+    ProgressLine,
+    ReviewLine,
+    SectionProgress,
+)
+from bot.outgoing.messages import (
+    CloudLinkLine,
+    CommandReplyContext,
     FileLine,
     IndicatorRef,
     MailContext,
     MailKind,
     OutstandingItem,
-    OverdueLine,
-    ProgressLine,
     ReceiptContext,
     ReminderContext,
     ReturnNoticeContext,
-    ReviewLine,
     not_owner,
     over_word_limit,
     possibly_classified,
@@ -105,6 +111,10 @@ def digest(days_left: int = 10) -> DigestContext:
         deadline=DEADLINE,
         days_left=days_left,
         overall=ProgressLine("全部指标", 41, 64),
+        denominator=(
+            "应报 64 = 64 项指标中需要材料的 60 项，按责任科室各计一次"
+            "（其中 4 项由多个科室共同负责，多计 4 次）；已报 = 已报送、已确认或登记不涉及的项次。"
+        ),
         by_level1=(
             ProgressLine("一、政府职能依法全面履行", 9, 10),
             ProgressLine("二、依法行政制度体系", 6, 12),
@@ -114,11 +124,14 @@ def digest(days_left: int = 10) -> DigestContext:
             ProgressLine("六、社会矛盾纠纷化解", 6, 10),
         ),
         by_section=(
-            ProgressLine("法规科", 14, 15),
-            ProgressLine("大气环境科", 7, 12),
-            ProgressLine("水生态环境科", 3, 11),
-            ProgressLine("办公室", 10, 10),
-            ProgressLine("执法支队", 7, 16),
+            SectionProgress(ProgressLine("法规科", 14, 15), (OwedItem("40", "配合开展法治督察"),)),
+            SectionProgress(
+                ProgressLine("大气环境科", 7, 12),
+                (OwedItem("14", "建立健全行政规范性文件合法…"), OwedItem("15", "开展行政规范性文件清理")),
+            ),
+            SectionProgress(ProgressLine("水生态环境科", 3, 11), (OwedItem("12", "制定并公开年度依法行政工作…"),)),
+            SectionProgress(ProgressLine("办公室", 10, 10), ()),
+            SectionProgress(ProgressLine("执法支队", 7, 16), (OwedItem("27", "开展行政执法案卷评查"),)),
         ),
         arrivals=(
             ArrivalLine(
@@ -140,9 +153,24 @@ def digest(days_left: int = 10) -> DigestContext:
         ),
         review_queue=(
             ReviewLine(7, datetime(2025, 6, 20, 10, 15, tzinfo=CST), "wangli@jzhb.gov.cn", "扫描件001.jpg",
-                       "文件名和邮件主题均未注明指标编号", ("27", "28")),
-            ReviewLine(8, datetime(2025, 6, 20, 15, 2, tzinfo=CST), "someone@qq.com", None,
-                       "发件人不在责任科室名单中", ()),
+                       "文件名和邮件主题均未注明指标编号", ("27", "28"), "指派 R7 27"),
+            ReviewLine(8, datetime(2025, 6, 20, 15, 2, tzinfo=CST), "someone@qq.com", "政务公开统计.xlsx",
+                       "发件人不在责任科室名单中", ("50",), "指派 R8 办公室 50"),
+        ),
+        content_problems=(
+            ContentProblemLine("大气环境科", ("27",), "指标27-情况说明.docx", 31,
+                               "情况说明约1386字，超过1000字的篇幅要求，请精简后重新报送。",
+                               "退回 A31 原因：情况说明超过字数要求，请精简后重新报送"),
+        ),
+        activity=(
+            ActivityLine("新计入的文件", 2, ("指标12　大气环境科　“指标12-2024年依法行政工作计划.pdf”",
+                                           "指标27　大气环境科　“执法案卷评查及普法台账.xlsx”")),
+            ActivityLine("新版本（替代旧版）", 1,
+                         ("指标40　法规科　“法治督察配合情况（修改稿）.pdf”（第2版，替代旧版）",)),
+            ActivityLine("退回", 1, ("指标31　执法支队：缺少盖章页",)),
+            ActivityLine("确认", 0, ()),
+            ActivityLine("发出的催报提醒", 2, ("水生态环境科　lim@jzhb.gov.cn", "执法支队　zf@jzhb.gov.cn")),
+            ActivityLine("发送失败", 1, ("nobody@example.cn　“回执：材料”",)),
         ),
         declarations=(
             DeclarationLine("13", "大气环境科", "mail", datetime(2025, 6, 20, 10, 15, tzinfo=CST)),

@@ -11,10 +11,12 @@ import threading
 from email.utils import getaddresses
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from sqlalchemy import select
 
 from bot.app import build
+from bot.cli import main
 from bot.config import load_config
 from bot.demo.runner import run_demo
 from bot.demo.samples import COORDINATOR, SECTIONS, UNKNOWN_SENDER
@@ -23,7 +25,7 @@ from db.models import Assignment, Attachment, Outbox
 ADDRESS = {s.name: s.address for s in SECTIONS}
 
 
-def test_demo_runs_the_whole_job(tmp_path: Path) -> None:
+def test_demo_runs_the_whole_job(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = set(threading.enumerate())
     buffer = io.StringIO()
     result = run_demo(tmp_path / "demo", console=Console(file=buffer, width=200))
@@ -57,7 +59,7 @@ def test_demo_runs_the_whole_job(tmp_path: Path) -> None:
     assert result.export is not None
     manifest = json.loads((result.export / "manifest.json").read_text(encoding="utf-8"))
     exported = {Path(f["path"]).name for f in manifest["files"]}
-    assert "1 取消非行政许可审批事项情况说明.docx" in exported  # a member of the GBK zip
+    assert "服务科-1 取消非行政许可审批事项情况说明.docx" in exported  # a member of the GBK zip, prefixed
     assert "财审科-指标6 2020年度预算情况说明.pdf" in exported  # from inside the forwarded mail
     assert (result.export / "汇总表.xlsx").is_file()
     assert str(result.digest_html) in out and str(result.export) in out
@@ -77,8 +79,30 @@ def test_demo_runs_the_whole_job(tmp_path: Path) -> None:
     assert (tmp_path / "demo" / "secrets" / "mailbox.code").stat().st_mode & 0o077 == 0
     assert "password =" not in result.config_path.read_text(encoding="utf-8")
 
+    # Every mail the demo sent, readable: the bytes as sent and the text part.
+    assert result.mail_folder == tmp_path / "demo" / "mail"
+    emls = sorted(result.mail_folder.glob("*.eml"))
+    assert len(emls) == len(result.sent) == 20 and len(list(result.mail_folder.glob("*.txt"))) == 20
+    assert [e.read_bytes() for e in emls] == [m.data for m in result.sent]
+    assert emls[0].name == "01-回执-zhidui.eml"
+    digest_text = (result.mail_folder / "20-进度汇总-coordinator.txt").read_text(encoding="utf-8")
+    assert digest_text.startswith("发件人：jzhbjfzk@163.com\n收件人：coordinator@example.com\n")
+    assert "→ 回复：指派 R1 办公室 50" in digest_text  # the unknown sender's item, as issue 14 asked
+    assert "应报 57 = 64 项指标中需要材料的 53 项" in digest_text and "24%（14/57）" in digest_text
+    assert "统计区间：首次汇总，自开始收件以来" in digest_text
+
     # Nothing keeps running.
     assert set(threading.enumerate()) <= before
+
+    # Commands on the kept demo count from the demo's clock, not from today.
+    config = str(result.config_path)
+    assert main(["digest", "--dry-run", "--config", config]) == 0
+    assert "当前没有到期的汇总" in capsys.readouterr().out  # 09:00: today's is due at 17:30
+    assert main(["digest", "--dry-run", "--now", "2021-10-25T17:30", "--config", config]) == 0
+    out = capsys.readouterr().out
+    assert "截止时间：2021年10月28日（距截止还有3天）" in out and "已逾期" not in out and "（试运行）" in out
+    assert main(["remind", "--dry-run", "--now", "2021-10-27T09:00", "--config", config]) == 0
+    assert "距截止1天" in capsys.readouterr().out
 
 
 def test_intake_demo_command_exits_cleanly(tmp_path: Path) -> None:
@@ -92,3 +116,18 @@ def test_intake_demo_command_exits_cleanly(tmp_path: Path) -> None:
         assert text in done.stdout, text
     assert "Traceback" not in done.stderr
     assert list(tmp_path.iterdir()) == []  # the temporary folder is gone
+
+
+def test_kept_demo_says_where_everything_is_and_how_time_works(tmp_path: Path) -> None:
+    kept = tmp_path / "kept"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "demo", "--keep", str(kept)],
+        capture_output=True, text=True, timeout=90, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    unwrapped = "".join(done.stdout.split())  # rich wraps long lines wherever it likes
+    assert f"发出的每封邮件（.eml原文和.txt正文）：{kept / 'mail'}" in unwrapped
+    assert "[campaign]clock把“现在”固定在2021-10-2509:00" in unwrapped
+    assert "--now2021-10-25T17:30" in unwrapped
+    assert (kept / "mail" / "20-进度汇总-coordinator.eml").is_file()
+    assert "clock = 2021-10-25T09:00:00+08:00" in (kept / "config.toml").read_text(encoding="utf-8")

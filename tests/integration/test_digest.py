@@ -128,7 +128,7 @@ def test_permanent_refusal_shows_in_the_next_digest(app: Deps, smtpd_tls: SmtpSe
     text = smtpd_tls.messages[-1].message.get_body(("plain",))
     assert text is not None
     body = text.get_content()
-    assert "九、发送失败的邮件（1封）" in body
+    assert "十一、发送失败的邮件（1封）" in body
     assert "554 DT:SPM" in body and "zhidui@example.com" in body
 
 
@@ -157,8 +157,8 @@ def test_overdue_sections_expiring_cloud_files_errors_and_unreachable_sections(a
 
 def test_progress_lines_and_html_file(app: Deps, tmp_path: Path) -> None:
     context = build_digest(app, at(20))
-    assert context.overall.total == sum(p.total for p in context.by_section)
-    assert [p.label for p in context.by_section] == list(app.catalogue.sections)
+    assert context.overall.total == sum(s.progress.total for s in context.by_section)
+    assert [s.progress.label for s in context.by_section] == list(app.catalogue.sections)
     path = write_digest_html(app, tmp_path / "out" / "digest.html", at(20))
     html = path.read_text(encoding="utf-8")
     assert "<table" in html and "按科室" in html and "<script" not in html

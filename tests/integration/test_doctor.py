@@ -7,6 +7,7 @@ import argparse
 import imaplib
 import socket
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,15 @@ def _toml(value: Any) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def write_config(tmp_path: Path, *, mailbox: dict[str, Any], smtp: dict[str, Any] | None, migrate: bool = True) -> Path:
+def write_config(
+    tmp_path: Path,
+    *,
+    mailbox: dict[str, Any],
+    smtp: dict[str, Any] | None,
+    migrate: bool = True,
+    deadline: date | None = None,
+    sections: str = 'name = "支队"\nowners = ["刘建设 <zhidui@example.com>"]\nsenders = ["zhidui@example.com"]',
+) -> Path:
     db = tmp_path / "intake.db"
     if migrate:
         engine = make_engine(f"sqlite:///{db}")
@@ -53,15 +62,10 @@ def write_config(tmp_path: Path, *, mailbox: dict[str, Any], smtp: dict[str, Any
     for name, table in tables.items():
         lines.append(f"[{name}]")
         if name == "campaign":
-            lines.append("deadline = 2021-10-28")
+            lines.append(f"deadline = {(deadline or date.today() + timedelta(days=30)).isoformat()}")
         lines.extend(f"{key} = {_toml(value)}" for key, value in table.items())
         lines.append("")
-    lines += [
-        "[[sections]]",
-        'name = "支队"',
-        'owners = ["刘建设 <zhidui@example.com>"]',
-        'senders = ["zhidui@example.com"]',
-    ]
+    lines += ["[[sections]]", sections]
     path = tmp_path / "config.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -117,6 +121,40 @@ def test_all_good(tmp_path: Path, codes: tuple[Any, SmtpServer], capsys: pytest.
     assert box.password not in out and smtp.password not in out
     assert smtp.messages == []  # doctor never sends
     assert "ID sent: name=intake" in box.log_text()
+
+
+def test_deadline_in_the_past_and_sections_nobody_can_reach(
+    tmp_path: Path, codes: tuple[Any, SmtpServer], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The template's 2021 deadline once passed with a ✓; sections without owners or senders were
+    noticed only in the digest."""
+    box, smtp = codes
+    box.create_folder("垃圾邮件")
+    mailbox = _imap(box, extra_folders=["垃圾邮件"])
+    no_people = 'name = "支队"\nowners = []\nsenders = []'
+    stale = write_config(tmp_path, mailbox=mailbox, smtp=_smtp(smtp), deadline=date(2021, 10, 28), sections=no_people)
+    code, out = run_command(stale, capsys)
+    assert code == 1
+    assert "✗ 截止日期：2021-10-28，已过" in out and "多半沿用了模板或往年的日期" in out
+    assert "逾期提醒" in out  # the fix says what a past deadline does
+    assert "! 科室 支队：没有负责人（owners），收不到催报提醒；没有发件地址（senders）" in out
+    assert "! 科室 法规科：没有 [[sections]] 配置段" in out
+    assert "✓ 科室" not in out
+
+    late = date.today() - timedelta(days=3)
+    recent = write_config(tmp_path, mailbox=mailbox, smtp=_smtp(smtp), deadline=late)
+    code, out = run_command(recent, capsys)
+    assert code == 0, out  # a campaign a few days overdue is a warning, not a failure
+    assert f"! 截止日期：{late.isoformat()}，已过 3 天" in out
+
+    everyone = "\n\n[[sections]]\n".join(
+        f'name = "{name}"\nowners = ["负责人 <s{n}@example.com>"]\nsenders = ["s{n}@example.com"]'
+        for n, name in enumerate(("服务科", "人事科", "财审科", "支队", "法规科", "办公室", "综合科", "宣教科"))
+    )
+    good = write_config(tmp_path, mailbox=mailbox, smtp=_smtp(smtp), sections=everyone)
+    code, out = run_command(good, capsys)
+    assert code == 0 and "✓ 科室：8 个责任科室都配置了负责人和发件地址" in out
+    assert "✓ 截止日期" in out
 
 
 def test_closed_port(tmp_path: Path, codes: tuple[Any, SmtpServer], capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,14 +15,14 @@ from sqlalchemy import select
 
 from bot.app import Deps
 from bot.cli import main
-from bot.coordinator.actions import return_
+from bot.coordinator.actions import Actor, return_
 from bot.coordinator.export import MANIFEST_NAME, SUMMARY_NAME, ExportError, export, item_folder
 from bot.coordinator.export_xlsx import HEADERS
 from bot.ingest.poll import poll_once
 from db.models import Assignment, Attachment
 from tests.support.app import app_for
 from tests.support.docs import cjk_text, make_docx
-from tests.support.mails import auto_reply, doc, submission
+from tests.support.mails import auto_reply, doc, gbk_zip, submission
 
 
 @pytest.fixture
@@ -51,7 +51,19 @@ def fill(app: Deps, dovecot: Any, tmp_path: Path) -> None:
     dovecot.append(auto_reply("指标12"))
     poll_once(app)
     with app.sessions.begin() as s:
-        return_(s, app.catalogue, (), ("36",), reason="缺少统计表", section="支队")
+        return_(s, app.catalogue, (), ("36",), reason="缺少统计表", section="支队", actor=Actor("cli", "test"))
+
+
+def test_zip_members_keep_the_section_prefix(app: Deps, dovecot: Any, tmp_path: Path) -> None:
+    """A member's name carries its folder inside the zip ("服务科材料/2 …docx"); the exported name is
+    still 科室-原文件名, as docs/COORDINATOR.md says."""
+    packed = gbk_zip({"服务科材料/2 网上可办率情况说明.docx": doc("2")})
+    dovecot.append(submission("指标2-服务科", [("材料.zip", packed)], sender="fwk@example.com"))
+    poll_once(app)
+    out = tmp_path / "export"
+    export(app, out)
+    names = {p.name for p in out.rglob("*.docx")}
+    assert names == {"服务科-2 网上可办率情况说明.docx"}
 
 
 def test_tree_manifest_and_summary(app: Deps, dovecot: Any, tmp_path: Path) -> None:

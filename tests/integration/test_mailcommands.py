@@ -22,7 +22,17 @@ from bot.app import Deps, with_clock
 from bot.coordinator.status import take_snapshot
 from bot.ingest.poll import poll_once
 from bot.outgoing.sending import flush_outbox
-from db.models import Acceptance, Assignment, Attachment, Declaration, Mail, Outbox, ReturnRecord, ReviewItem
+from db.models import (
+    Acceptance,
+    ActionLog,
+    Assignment,
+    Attachment,
+    Declaration,
+    Mail,
+    Outbox,
+    ReturnRecord,
+    ReviewItem,
+)
 from rules.progress import State
 from tests.fixtures.smtpd import ReceivedMail, SmtpServer
 from tests.support.app import app_for
@@ -292,3 +302,77 @@ def test_a_coordinator_mail_with_files_is_material_not_a_command(
         refused = s.scalars(select(ReviewItem).where(ReviewItem.reason == "command_refused")).one()
     assert "带有附件" in refused.detail
     assert state(app, "12", "支队") is State.OUTSTANDING  # nothing was accepted
+
+
+def reply_to(smtpd: SmtpServer, subject: str) -> str:
+    """The text of the one reply to the command mail whose subject was ``subject``."""
+    found = [m for m in sent_to(smtpd, COORDINATOR) if str(m.message["Subject"]).endswith(subject)]
+    assert len(found) == 1, [str(m.message["Subject"]) for m in sent_to(smtpd, COORDINATOR)]
+    return text_of(found[0])
+
+
+def test_mailed_commands_are_checked_logged_and_can_be_undone(app: Deps, dovecot: Any, smtpd_tls: SmtpServer) -> None:
+    """The digest's own suggestion (指派 R1 办公室 50) works by mail; typos are answered with the right
+    name and change nothing; every change is in the action log and 撤销 takes it back."""
+    dovecot.append(submission("指标50 政务公开", [("依申请公开统计.xlsx", doc("50"))], sender="zhangsan1988@qq.com"))
+    run(app)
+    with app.sessions() as s:
+        item = s.scalars(select(ReviewItem).where(ReviewItem.reason == "unknown_sender")).one()
+        r = f"R{item.id}"
+
+    dovecot.append(command(f"指派 {r} 办公司 50"))
+    dovecot.append(command(f"指派 {r} 61 办公室"))
+    run(app)
+    assert "无法识别“办公司”，是指科室“办公室”吗？" in reply_to(smtpd_tls, f"指派 {r} 办公司 50")
+    assert "没有指标“61”：指标编号为 1–60、加分项1–2、减分项1–2" in reply_to(smtpd_tls, f"指派 {r} 61 办公室")
+    assert state(app, "50", "办公室") is State.OUTSTANDING
+
+    dovecot.append(command(f"指派 {r} 办公室 50"))
+    run(app)
+    answer = reply_to(smtpd_tls, f"指派 {r} 办公室 50")
+    assert "已确认 zhangsan1988@qq.com 的邮件属于办公室" in answer
+    number = int(answer.split("（操作 ")[1].split("；")[0])
+    assert f"如需撤销，回复：撤销 {number}" in answer
+    assert state(app, "50", "办公室") is State.RECEIVED
+    with app.sessions() as s:
+        entry = s.get_one(ActionLog, number)
+        assert (entry.source, entry.actor, entry.verb, entry.command) == (
+            "mail",
+            COORDINATOR,
+            "assign",
+            f"指派 {r} 办公室 50",
+        )
+        assert entry.mail_id is not None and s.get_one(Mail, entry.mail_id).kind == "command"
+
+    dovecot.append(command(f"撤销 {number}"))
+    run(app)
+    assert f"已撤销操作 {number}" in reply_to(smtpd_tls, f"撤销 {number}")
+    assert state(app, "50", "办公室") is State.OUTSTANDING
+    with app.sessions() as s:
+        assert s.get_one(ReviewItem, item.id).status == "open"
+        assert s.get_one(ActionLog, number).undone_by is not None
+
+    dovecot.append(command(f"关闭 {r} 已电话联系发件人"))
+    run(app)
+    assert f"已关闭待办 {r}" in reply_to(smtpd_tls, f"关闭 {r} 已电话联系发件人")
+    with app.sessions() as s:
+        closed = s.get_one(ReviewItem, item.id)
+        assert closed.status == "dismissed" and "已电话联系发件人" in (closed.resolution or "")
+        assert [e.verb for e in s.scalars(select(ActionLog).order_by(ActionLog.id))] == ["assign", "undo", "dismiss"]
+
+
+def test_undoing_a_mailed_return_cancels_the_notice_not_yet_sent(
+    app: Deps, dovecot: Any, smtpd_tls: SmtpServer
+) -> None:
+    dovecot.append(submission("指标12", [("清理情况.docx", doc("12"))]))
+    run(app)
+    dovecot.append(command("退回 指标12 支队 原因：缺少盖章页"))
+    poll_once(app)  # the return and its notice are queued, not sent yet
+    with app.sessions() as s:
+        entry = s.scalars(select(ActionLog).where(ActionLog.verb == "return")).one()
+        assert s.scalars(select(Outbox).where(Outbox.kind == "return_notice")).one().status == "queued"
+    dovecot.append(command(f"撤销 {entry.id}"))
+    run(app)
+    assert "尚未发出的退回通知已取消" in reply_to(smtpd_tls, f"撤销 {entry.id}")
+    assert state(app, "12", "支队") is State.RECEIVED
+    assert not [m for m in sent_to(smtpd_tls, "zhidui@example.com") if "材料退回通知" in str(m.message["Subject"])]

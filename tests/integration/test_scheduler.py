@@ -214,7 +214,7 @@ def test_remind_and_digest_commands(
 
     assert main(["remind", "--config", config, "--now", "2021-10-21T09:00", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "收件人：zhidui@example.com" in out and "（演示模式）共 4 封提醒" in out
+    assert "收件人：zhidui@example.com" in out and "（试运行）共 4 封提醒" in out
     assert smtpd_tls.messages == []
 
     assert main(["remind", "--config", config, "--now", "2021-10-21T09:00"]) == 0

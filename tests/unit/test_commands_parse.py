@@ -38,6 +38,16 @@ SECTIONS = ("支队", "法规科", "人事科", "财审科", "服务科")
         ("Status", Verb.STATUS, (), (), (), ""),
         ("help", Verb.HELP, (), (), (), ""),
         ("指派　Ａ３４　１２", Verb.ASSIGN, ("A34",), ("12",), (), ""),  # full-width space and digits
+        ("指派 R1 支队 50", Verb.ASSIGN, ("R1",), ("50",), ("支队",), ""),  # the digest's form
+        ("指派 3fa2 12", Verb.ASSIGN, ("3fa2",), ("12",), (), ""),  # a 4-digit SHA-256 prefix
+        ("关闭 R5 原因：重复邮件", Verb.DISMISS, ("R5",), (), (), "重复邮件"),
+        ("关闭 R5 已让科室重发", Verb.DISMISS, ("R5",), (), (), "已让科室重发"),
+        ("dismiss R5", Verb.DISMISS, ("R5",), (), (), ""),
+        ("撤销 7", Verb.UNDO, ("7",), (), (), ""),
+        ("撤销7", Verb.UNDO, ("7",), (), (), ""),
+        ("撤销 #7", Verb.UNDO, ("7",), (), (), ""),
+        ("撤销 操作7", Verb.UNDO, ("7",), (), (), ""),
+        ("undo 12", Verb.UNDO, ("12",), (), (), ""),
     ],
 )
 def test_command_forms(line, verb, refs, indicators, sections, reason) -> None:
@@ -85,10 +95,7 @@ def test_subject_with_reply_prefix_and_body_lines() -> None:
 
 
 def test_reason_on_the_next_line_and_quoted_original_ignored() -> None:
-    body = (
-        "退回\n原因：缺少盖章页\n\n"
-        "-----原始邮件-----\n发件人：intake\n确认 12\n"
-    )
+    body = "退回\n原因：缺少盖章页\n\n-----原始邮件-----\n发件人：intake\n确认 12\n"
     found = parse_commands("Re: 回执：指标12-支队-情况说明", body, SECTIONS)
     assert len(found.commands) == 1
     command = found.commands[0]
@@ -114,3 +121,13 @@ def test_quoted_text_is_stripped(quote) -> None:
 
 def test_plain_mail_has_no_commands() -> None:
     assert not parse_commands("指标12-法规科-情况说明", "附件是材料，请查收。\n确认 12", SECTIONS)
+
+
+def test_a_reason_on_the_next_line_belongs_to_a_dismiss_too() -> None:
+    found = parse_commands("指令", "关闭 R5\n原因：重复邮件\n")
+    assert [(c.verb, c.refs, c.reason) for c in found.commands] == [(Verb.DISMISS, ("R5",), "重复邮件")]
+
+
+def test_a_mistyped_section_is_left_over_for_the_suggestion() -> None:
+    command = parse_line("指派 R1 办公司 50", ("办公室", "支队"))
+    assert command is not None and command.unknown == ("办公司",) and command.indicators == ("50",)

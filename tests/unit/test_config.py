@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -100,6 +101,12 @@ def test_secret_from_file(tmp_path: Path) -> None:
         (lambda d: d.pop("storage"), "[storage]", "缺少此配置段"),
         (lambda d: d.update(mailboxx={}), "mailboxx", "未知的配置段"),
         (lambda d: d["smtp"].pop("password_env"), "smtp.password_env", "缺少此项"),
+        # A section name must be a 责任单位 of the checklist, with the closest one suggested.
+        (lambda d: d["sections"][1].update(name="支對"), "sections[1].name", "没有科室“支對”，是指“支队”吗？"),
+        (lambda d: d["sections"][0].update(name="服务"), "sections[0].name", "是指“服务科”吗？"),
+        (lambda d: d["sections"][0].update(name="信息科"), "sections[0].name", "没有科室“信息科”。可用的科室：服务科"),
+        (lambda d: d["sections"][1].update(name="服务科"), "sections[1].name", "出现了两次"),
+        (lambda d: d["campaign"].update(clock="2021-10-25 09:00"), "campaign.clock", "日期时间"),
     ],
 )
 def test_errors_name_file_and_key(edit, key: str, words: str, tmp_path: Path) -> None:
@@ -120,3 +127,49 @@ def test_syntax_error_and_missing_file(tmp_path: Path) -> None:
         load_config(bad)
     with pytest.raises(ConfigError, match="无法读取：文件不存在"):
         load_config(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("[campaign\nname = 1\n", "TOML 语法错误（第1行第10列）：配置段名后面缺少“]”"),
+        ("[campaign]\nname = 支队\n", "TOML 语法错误（第2行第8列）：值的格式不对（字符串要加英文双引号"),
+        ('[campaign]\nname "支队"\n', "TOML 语法错误（第2行第6列）：键后面缺少“=”"),
+        ('[campaign]\nname = "支队\n', "字符串缺少结尾的引号"),
+        ("[campaign]\n[campaign]\n", "同一个配置段或键写了两次"),
+        ("[campaign]\nextra = [1, 2\n", "列表缺少结尾的“]”"),
+    ],
+)
+def test_toml_syntax_errors_in_chinese(text: str, words: str, tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert words in str(err.value)
+    assert not any(english in str(err.value) for english in ("Expected", "Invalid", "Unterminated", "line"))
+
+
+def test_a_fixed_clock_is_read_in_the_campaign_time_zone(tmp_path: Path) -> None:
+    data = example()
+    data["campaign"]["clock"] = datetime(2021, 10, 25, 9, 0)  # TOML local datetime
+    cfg = parse_config(data, tmp_path / "config.toml")
+    assert cfg.campaign.clock == datetime(2021, 10, 25, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert load_config(EXAMPLE).campaign.clock is None  # commented out in the example
+
+
+def test_the_cli_reports_a_bad_section_name_and_a_syntax_error_in_chinese(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    text = EXAMPLE.read_text(encoding="utf-8").replace('name = "支队"', 'name = "支對"')
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["status", "--config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "sections[1].name：没有科室“支對”，是指“支队”吗？" in err and "须与指标清单中的责任单位一致" in err
+
+    path.write_text(text.replace('name = "支對"', 'name = 支队'), encoding="utf-8")
+    assert main(["doctor", "--config", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "✗ 读取配置文件" in out and "TOML 语法错误（第" in out and "字符串要加英文双引号" in out

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
-from bot.outgoing.messages import CloudFileLine, FileLine
+from bot.outgoing.digest_context import CloudFileLine
+from bot.outgoing.messages import FileLine
 from bot.outgoing.render import render, subject_for
 from tests.golden import samples
 

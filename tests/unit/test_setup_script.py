@@ -82,7 +82,10 @@ def test_policy_is_removed_when_install_fails(tmp_path: Path) -> None:
 
 def test_policy_is_removed_on_ctrl_c(tmp_path: Path) -> None:
     host = _host(tmp_path)
-    _command(host.bin / "apt-get", f'[ "$1" = install ] && {{ touch "{host.seen}"; sleep 60; }}\nexit 0')
+    # The marker is written by a shell builtin and the shell then becomes the sleep: with no child in
+    # between, a Ctrl-C at any moment ends "apt-get" as it ends a real one (a child that finished
+    # normally while the shell waited would make bash ignore the SIGINT and sleep on).
+    _command(host.bin / "apt-get", f'[ "$1" = install ] && {{ : > "{host.seen}"; exec sleep 60; }}\nexit 0')
     process = subprocess.Popen(
         ["bash", str(host.root / "scripts" / "setup.sh"), "--test"], env=host.env(), start_new_session=True
     )
