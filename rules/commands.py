@@ -223,6 +223,13 @@ def parse_line(line: str, sections: Collection[str] = ()) -> Command | None:
     return Command(verb, original, tuple(refs), tuple(indicators), tuple(named), reason, tuple(leftover))
 
 
+def brings_files(commands: Commands) -> bool:
+    """A mail whose every command is 已下载 brings the downloaded cloud files with it: its attachments
+    are the commands' files, not a submission (``rules.authority`` refuses commands in any other mail
+    with files)."""
+    return bool(commands.commands) and all(c.verb is Verb.FETCHED for c in commands.commands)
+
+
 def parse_commands(subject: str, body: str, sections: Collection[str] = ()) -> Commands:
     """Commands in the subject and the first lines of the body, in that order.
 

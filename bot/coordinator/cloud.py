@@ -11,7 +11,9 @@ assignments are ``matched_by`` "cloud"; a file the matcher cannot place counts f
 indicators, else it becomes a review item. The link is closed (status "fetched"). ``dismiss`` closes a
 link without a file ("dismissed": the section will send it again, or it was not material).
 
-Both run inside the caller's transaction and return a Chinese sentence, or raise ``ActionError``.
+Both run inside the caller's transaction, write through the action log (``intake undo`` reopens the
+link and takes the counted files back out; the stored file stays on record) and return an ``Outcome``,
+or raise ``ActionError``.
 """
 
 from __future__ import annotations
@@ -22,15 +24,14 @@ import re
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from bot.app import Deps
-from bot.coordinator.actions import ActionError
-from bot.ingest.record import assign_file
+from bot.coordinator.actions import ActionError, place
+from bot.coordinator.journal import Actor, Journal, Outcome
 from bot.ingest.trust import not_material_of
 from bot.ingest.validate import validate_mail
 from bot.mime.archive import expand
@@ -96,17 +97,19 @@ def material_from_file(path: Path, workdir: Path, filename: str | None = None) -
     return expand(material, workdir)
 
 
-@dataclass(frozen=True)
-class Fetched:
-    text: str
-    attachment_ids: tuple[int, ...]
-
-
 def fetch(
-    s: Session, deps: Deps, ref: str, materials: Sequence[Material], skipped: Sequence[Skipped] = ()
-) -> Fetched:
+    s: Session,
+    deps: Deps,
+    ref: str,
+    materials: Sequence[Material],
+    skipped: Sequence[Skipped] = (),
+    *,
+    actor: Actor,
+    command: str = "",
+) -> Outcome:
     """Record the hand-downloaded ``materials`` for cloud file ``ref`` and close the link."""
     cloud = _open(find_cloud_file(s, ref))
+    j = Journal(s)
     if not materials:
         raise ActionError(f"没有收到云附件 C{cloud.id} 的文件：请附上下载的文件")
     mail = cloud.mail
@@ -141,7 +144,7 @@ def fetch(
         if review.reason == codes.NEEDS_REVIEW and cloud.indicators and review.file not in placed:
             counted[review.file] = list(cloud.indicators)  # the link said which item it is for
             continue
-        s.add(
+        j.add(
             ReviewItem(
                 mail_id=mail.id,
                 attachment_id=attachments[review.file].id,
@@ -152,30 +155,38 @@ def fetch(
         )
     for p in plan.problems:
         file_id = attachments[p.file].id if p.file is not None else None
-        s.add(Problem(mail_id=mail.id, attachment_id=file_id, code=p.code, detail=p.detail))
+        j.add(Problem(mail_id=mail.id, attachment_id=file_id, code=p.code, detail=p.detail))
     lines = []
     for index, att in enumerate(attachments):
         ids = counted.get(index, [])
-        added = [i for i in ids if assign_file(s, att, i, mail.section or "", ORIGIN)]
+        added = [i for i in ids if place(j, att, i, mail.section or "", move=False, matched_by=ORIGIN)]
         if ids:
             lines.append(f"“{att.filename}”计入指标{'、'.join(ids)}" + ("" if added else "（此前已有相同文件）"))
         elif index in refused:
             lines.append(f"“{att.filename}”不算材料：{refused[index].detail}")
         else:
             lines.append(f"“{att.filename}”待人工确认指标（intake review）")
+    before = {p.id for p in s.scalars(select(Problem).where(Problem.mail_id == mail.id))}
     validate_mail(s, mail, deps.storage, deps.catalogue)
-    cloud.status = "fetched"
-    cloud.attachment_id = attachments[0].id
-    cloud.closed_at = deps.clock()
     s.flush()
+    attachment_ids = {a.id for a in attachments}
+    found = [
+        p.detail
+        for p in s.scalars(select(Problem).where(Problem.mail_id == mail.id).order_by(Problem.id))
+        if p.id not in before and p.attachment_id in attachment_ids
+    ]
+    j.update(cloud, status="fetched", attachment_id=attachments[0].id, closed_at=deps.clock())
     who = mail.section or mail.from_addr
-    return Fetched(
-        f"已登记云附件 C{cloud.id}（{who}，{cloud.filename}）：" + "；".join(lines) + "。链接已关闭。",
-        tuple(a.id for a in attachments),
-    )
+    text = f"已登记云附件 C{cloud.id}（{who}，{cloud.filename}）：" + "；".join(lines) + "。链接已关闭。"
+    if found:
+        text += "校验发现：" + "；".join(found) + "。"
+    entry = j.commit(actor, "fetched", command or f"已下载 C{cloud.id}", text)
+    return Outcome(text, entry.id)
 
 
-def fetch_path(s: Session, deps: Deps, ref: str, path: Path, *, filename: str | None = None) -> str:
+def fetch_path(
+    s: Session, deps: Deps, ref: str, path: Path, *, filename: str | None = None, actor: Actor, command: str = ""
+) -> Outcome:
     """``intake cloud fetched C3 FILE``: the file on disk, as ``fetch`` takes it."""
     workdir = deps.storage.root / "spool"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -183,15 +194,16 @@ def fetch_path(s: Session, deps: Deps, ref: str, path: Path, *, filename: str | 
     try:
         _open(find_cloud_file(s, ref))
         materials, skipped = material_from_file(path, tmp, filename)
-        return fetch(s, deps, ref, materials, skipped).text
+        return fetch(s, deps, ref, materials, skipped, actor=actor, command=command)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def dismiss(s: Session, deps: Deps, ref: str, *, reason: str = "") -> str:
+def dismiss(s: Session, deps: Deps, ref: str, *, reason: str = "", actor: Actor, command: str = "") -> Outcome:
     """Close a link without a file: it will not be fetched (the section re-sends, or it is not needed)."""
     cloud = _open(find_cloud_file(s, ref))
-    cloud.status = "dismissed"
-    cloud.closed_at = deps.clock()
-    s.flush()
-    return f"已关闭云附件 C{cloud.id}（{cloud.filename}）" + (f"：{reason}" if reason else "") + "。"
+    j = Journal(s)
+    j.update(cloud, status="dismissed", closed_at=deps.clock())
+    text = f"已关闭云附件 C{cloud.id}（{cloud.filename}）" + (f"：{reason}" if reason else "") + "。"
+    entry = j.commit(actor, "dismiss", command or f"关闭 C{cloud.id} {reason}".strip(), text)
+    return Outcome(text, entry.id)

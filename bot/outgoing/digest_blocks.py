@@ -114,7 +114,12 @@ def content_problems(s: Session, catalogue: Catalogue) -> tuple[ContentProblemLi
         select(Problem, Assignment)
         .join(Assignment, Assignment.attachment_id == Problem.attachment_id)
         .options(selectinload(Problem.attachment))
-        .where(Problem.code.in_(CONTENT_CODES), Assignment.is_current.is_(True), Assignment.section != "")
+        .where(
+            Problem.code.in_(CONTENT_CODES),
+            Problem.cleared_at.is_(None),
+            Assignment.is_current.is_(True),
+            Assignment.section != "",
+        )
         .order_by(Problem.id, Assignment.id)
     )
     grouped: dict[int, tuple[Problem, list[Assignment]]] = {}
