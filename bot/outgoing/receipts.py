@@ -11,6 +11,8 @@ from a header. When no receipt is queued, in this order (``ReceiptOutcome`` name
 - the mail is not a submission, or ``rules.mailkind.may_auto_answer`` refuses (auto-replies,
   bounces, list mail, mailer-daemon/postmaster/noreply senders, our own address or loop header, a
   sender asking for no auto-replies);
+- the mail arrived more than ``[receipts] max_age_hours`` ago (``rules.receipting.too_old_to_answer``:
+  a mailbox with a backlog is recorded, not answered mail by mail; the poll reports how many);
 - ``rules.receipting`` refuses: a sender intake cannot trust (an unreliable ``From:``, failed
   authentication); a stranger (an address in no section's ``senders``) whose mail is not plausibly a
   submission (no material, no indicator named, bulk-like, phishing-like) or who comes after today's
@@ -53,7 +55,7 @@ from rules import codes
 from rules.catalogue import Catalogue
 from rules.mailkind import MailKind, may_auto_answer
 from rules.progress import outstanding_for
-from rules.receipting import ReceiptFacts, ReceiptVerdict, Submission, receipt_verdict
+from rules.receipting import ReceiptFacts, ReceiptVerdict, Submission, receipt_verdict, too_old_to_answer
 from rules.sender import SenderVerdict
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ log = logging.getLogger(__name__)
 
 class ReceiptOutcome(StrEnum):
     QUEUED = "queued"
+    TOO_OLD = "too_old"  # arrived more than [receipts] max_age_hours ago (a backlog)
     EXISTS = "exists"  # queued or sent before (a re-run)
     NOT_CONFIGURED = "not_configured"
     NOT_ANSWERED = "not_answered"  # not a submission, or loop protection said no
@@ -93,6 +96,10 @@ def enqueue_receipt(
         return ReceiptOutcome.NOT_ANSWERED
     now = deps.clock()
     limits = deps.config.receipts
+    if too_old_to_answer(mail.received_at, now, limits.max_age_hours):
+        log.info("no receipt for %s: arrived %s, more than %d hours ago", mail.message_id, mail.received_at,
+                 limits.max_age_hours)  # fmt: skip
+        return ReceiptOutcome.TOO_OLD
     verdict = receipt_verdict(
         ReceiptFacts(
             trusted=sender.trusted,
