@@ -120,6 +120,7 @@ username = "{MAILBOX}"
 password_file = {_toml_str(str(secret_file))}
 from = "{MAILBOX}"
 timeout = 30
+pace_seconds = 0   # 本机演示服务器没有发信频率限制（163 请保持默认 3 秒）
 
 [reminders]
 days_before = [7, 3, 1]
@@ -128,6 +129,7 @@ at = "09:00"
 
 [receipts]
 max_per_address_per_day = 10
+max_age_hours = 720   # 演示：示例邮件分布在过去几周，仍逐封回执（正式配置默认 72 小时）
 """
     path = folder / "config.toml"
     path.write_text(text, encoding="utf-8")

@@ -53,6 +53,7 @@ from bot.outgoing.sending import signature, warn_unconfigured_once
 from db.models import Assignment, Attachment, CloudFile, Declaration, Mail, Outbox, Problem, ReviewItem
 from rules import codes
 from rules.catalogue import Catalogue
+from rules.lateness import late_text, lateness
 from rules.mailkind import MailKind, may_auto_answer
 from rules.progress import outstanding_for
 from rules.receipting import ReceiptFacts, ReceiptVerdict, Submission, receipt_verdict, too_old_to_answer
@@ -266,10 +267,20 @@ def build_receipt_context(s: Session, deps: Deps, mail: Mail) -> ReceiptContext:
                 "您的邮箱地址不在各科室报送人名单中：材料已登记，但在法规科确认所属科室之前暂不计入任何科室的报送进度。",
             )
         )
+    late = lateness(mail.received_at, deps.config.campaign.deadline, tz)
+    clouds = s.scalars(select(CloudFile).where(CloudFile.mail_id == mail.id).order_by(CloudFile.id)).all()
+    has_files = s.scalar(select(Attachment.id).where(Attachment.mail_id == mail.id).limit(1)) is not None
+    if late is not None and (has_files or clouds):
+        problems.append(
+            ProblemLine(
+                codes.LATE,
+                f"本邮件于{mail.received_at.astimezone(tz):%Y年%m月%d日 %H:%M}收到，截止日期"
+                f"{deps.config.campaign.deadline:%Y年%m月%d日}已过（{late_text(late)}）；材料已登记，记为迟报。",
+            )
+        )
     declared = s.scalars(
         select(Declaration.indicator_id).where(Declaration.mail_id == mail.id).order_by(Declaration.id)
     ).all()
-    clouds = s.scalars(select(CloudFile).where(CloudFile.mail_id == mail.id).order_by(CloudFile.id)).all()
     mail_date = mail.sent_at or mail.received_at
     return ReceiptContext(
         campaign_title=deps.config.campaign.name,
