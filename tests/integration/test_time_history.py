@@ -183,6 +183,10 @@ def test_a_backlog_mailbox_is_recorded_without_receipts_for_old_mail(
     assert "其中 3 封收到已超过 72 小时" in out and "未发回执" in out
     receipts = [m for m in smtpd_tls.messages if "zhidui@example.com" in m.rcpt_tos]
     assert len(receipts) == 1 and "指标7" in str(receipts[0].message["Subject"])
+    body = receipts[0].message.get_body(("plain",))  # type: ignore[union-attr]
+    assert body is not None
+    # Today is years after the test config's 2021-10-28 deadline: the receipt says the file is late.
+    assert "截止日期2021年10月28日已过" in body.get_content() and "记为迟报" in body.get_content()
     snap = status(capsys, config)
     assert owner(snap, "12")["state"] == "received" and owner(snap, "7")["state"] == "received"  # all recorded
 
