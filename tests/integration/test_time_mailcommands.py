@@ -6,6 +6,7 @@ overlap a poll, and an expired cloud link reported once."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -206,3 +207,14 @@ def test_overlapping_digests_list_each_mail_once_and_an_expired_link_once(
     assert second.context.cloud_expired == ()  # said once, not every day
     with app.sessions() as s:
         assert s.scalars(select(CloudFile).where(CloudFile.provider == "qq")).one().status == "pending"
+
+
+def test_a_link_expiry_is_read_in_the_campaign_zone(app: Deps, dovecot: Any) -> None:
+    urumqi = ZoneInfo("Asia/Urumqi")  # a campaign run in UTC+6: 10:21 there is 12:21 in Beijing
+    campaign = replace(app.config.campaign, timezone="Asia/Urumqi")
+    west = replace(app, config=replace(app.config, campaign=campaign))
+    dovecot.append(submission("指标12 清理情况（云文档）", [], body=BODY))
+    poll_once(west)
+    with app.sessions() as s:
+        expires = s.scalars(select(CloudFile.expires_at).where(CloudFile.provider == "qq")).one()
+    assert expires == datetime(2021, 10, 25, 10, 21, tzinfo=urumqi)
