@@ -42,11 +42,11 @@ NAMING_CONVENTION = {
 # The values each enumerated column takes (documentation for callers; not enforced by the database).
 MAIL_KINDS = ("submission", "auto_reply", "bounce", "recall", "newsletter", "own", "command", "unparseable")
 MAIL_STATUSES = ("recorded", "ignored", "error")
-ATTACHMENT_ORIGINS = ("attachment", "zip", "forwarded", "tnef")
-MATCHED_BY = ("filename", "subject", "similarity", "coordinator")
+ATTACHMENT_ORIGINS = ("attachment", "zip", "forwarded", "tnef", "cloud")
+MATCHED_BY = ("filename", "subject", "similarity", "coordinator", "cloud")
 DECLARATION_SOURCES = ("mail", "coordinator")
 REVIEW_STATUSES = ("open", "resolved", "dismissed")
-CLOUD_FILE_STATUSES = ("pending", "fetched")
+CLOUD_FILE_STATUSES = ("pending", "fetched", "dismissed")
 OUTBOX_KINDS = ("receipt", "reminder", "digest", "command_reply", "return_notice")
 OUTBOX_STATUSES = ("queued", "sent", "failed")
 ACTION_SOURCES = ("mail", "cli")
@@ -239,6 +239,7 @@ class Problem(Base):
     attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id"))
     code: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text)
+    cleared_at: Mapped[datetime | None]  # a possibly_classified flag the coordinator checked and cleared
 
     mail: Mapped[Mail] = relationship(back_populates="problems")
     attachment: Mapped[Attachment | None] = relationship()
@@ -257,8 +258,14 @@ class CloudFile(Base):
     size_text: Mapped[str | None] = mapped_column(String(64))
     expires_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(32), default="pending", index=True)  # CLOUD_FILE_STATUSES
+    # What the mail's subject and the shared name give (the matcher); the fetched file counts for them.
+    indicators: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id"))  # the fetched file
+    closed_at: Mapped[datetime | None]  # fetched or dismissed
+    expiry_noted_at: Mapped[datetime | None]  # a digest said it expired unfetched (said once)
 
     mail: Mapped[Mail] = relationship(back_populates="cloud_files")
+    attachment: Mapped[Attachment | None] = relationship()
 
 
 class Outbox(Base):
@@ -282,6 +289,8 @@ class Outbox(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # Digests: the highest mail.id covered; the next digest's arrivals are the mails above it.
+    mail_watermark: Mapped[int | None] = mapped_column(Integer)
 
 
 class Acceptance(Base):

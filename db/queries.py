@@ -22,6 +22,7 @@ from db.models import (
     MailboxCursor,
     Outbox,
     PendingCommand,
+    ReturnRecord,
     ReviewItem,
     StoredFile,
     utcnow,
@@ -126,6 +127,28 @@ def current_assignments(
     return s.scalars(stmt).unique().all()
 
 
+def all_assignments(s: Session) -> Sequence[Assignment]:
+    """Every file version ever counted, current or not, with attachment and mail loaded; ordered by
+    indicator, section, name, then version: what history and lateness read."""
+    stmt = (
+        select(Assignment)
+        .options(_ATTACHMENT_AND_MAIL)
+        .order_by(Assignment.indicator_id, Assignment.section, Assignment.name_key, Assignment.version, Assignment.id)
+    )
+    return s.scalars(stmt).unique().all()
+
+
+def latest_returns(s: Session) -> dict[tuple[str, str], datetime]:
+    """(indicator, section) -> when it was last sent back (退回)."""
+    stmt = select(ReturnRecord.indicator_id, ReturnRecord.section, ReturnRecord.created_at)
+    latest: dict[tuple[str, str], datetime] = {}
+    for indicator_id, section, at in s.execute(stmt):
+        key = (indicator_id, section)
+        if key not in latest or at > latest[key]:
+            latest[key] = at
+    return latest
+
+
 def versions(s: Session, indicator_id: str, section: str) -> Sequence[tuple[str, int, str]]:
     """(name_key, version, sha256) of every file counted for this indicator and section, current or
     replaced: what the version rule (``rules.disposition.next_version``) reads."""
@@ -162,7 +185,7 @@ def open_review_items(s: Session) -> Sequence[ReviewItem]:
 
 
 def pending_cloud_files(s: Session) -> Sequence[CloudFile]:
-    """Cloud-drive files not fetched yet, soonest expiry first (unknown expiry last)."""
+    """Cloud-drive files neither fetched nor dismissed, soonest expiry first (unknown expiry last)."""
     stmt = (
         select(CloudFile)
         .options(joinedload(CloudFile.mail))

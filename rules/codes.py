@@ -17,6 +17,7 @@ OVER_WORD_LIMIT = "over_word_limit"  # a 情况说明 longer than the item allow
 WORD_COUNT_UNKNOWN = "word_count_unknown"  # a 情况说明 whose text cannot be read
 POSSIBLY_CLASSIFIED = "possibly_classified"  # 涉密/秘密/机密/绝密 in a name, subject or document head
 BIDI_IN_NAME = "bidi_in_name"  # a file name carried bidi controls (they can disguise the extension)
+LATE = "late"  # the mail arrived after the end of the deadline day (rules.lateness); receipts say so
 
 # -- review reasons: things the coordinator has to decide ------------------------------------------
 NEEDS_REVIEW = "needs_review"  # the matcher could not place a file with certainty

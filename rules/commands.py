@@ -39,6 +39,8 @@ class Verb(StrEnum):
     DECLARE = "declare"
     DISMISS = "dismiss"
     UNDO = "undo"
+    FETCHED = "fetched"  # a cloud file downloaded by hand, attached to the command mail
+    CLEAR_FLAG = "clear_flag"  # a possibly_classified file checked: not classified
     STATUS = "status"
     HELP = "help"
 
@@ -50,6 +52,8 @@ VERB_LABELS = {
     Verb.DECLARE: "不涉及",
     Verb.DISMISS: "关闭",
     Verb.UNDO: "撤销",
+    Verb.FETCHED: "已下载",
+    Verb.CLEAR_FLAG: "解除涉密",
     Verb.STATUS: "状态",
     Verb.HELP: "帮助",
 }
@@ -78,6 +82,11 @@ _ALIASES: tuple[tuple[str, Verb], ...] = tuple(
             "dismiss": Verb.DISMISS,
             "撤销": Verb.UNDO,
             "undo": Verb.UNDO,
+            "已下载": Verb.FETCHED,
+            "fetched": Verb.FETCHED,
+            "解除涉密": Verb.CLEAR_FLAG,
+            "非涉密": Verb.CLEAR_FLAG,
+            "clear-flag": Verb.CLEAR_FLAG,
             "状态": Verb.STATUS,
             "进度": Verb.STATUS,
             "status": Verb.STATUS,
@@ -88,12 +97,13 @@ _ALIASES: tuple[tuple[str, Verb], ...] = tuple(
     )
 )
 # What may directly follow a verb without a space: an id (指标12, 第十二项, 12, R12, A34, 加分项1).
-_GLUED_ID = re.compile(r"(?:指标|第|[0-9]|[RrAa#][0-9]|加分|减分|[加减][0-9])")
+_GLUED_ID = re.compile(r"(?:指标|第|[0-9]|[RrAaCc#][0-9]|加分|减分|[加减][0-9])")
 _REASON_MARK = re.compile(r"(?:原因|理由|退回原因|reason)\s*[:：]\s*", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[\s,，、;；]+")
-# R12 / #12 (review item), A34 (file), or a SHA-256 prefix of at least 4 hex digits (not all digits).
+# R12 / #12 (review item), A34 (file), C3 (cloud file), or a SHA-256 prefix of at least 4 hex digits
+# (not all digits).
 SHA_PREFIX_MIN = 4
-_REF = re.compile(rf"^[RrAa#][0-9]+$|^[0-9a-fA-F]{{{SHA_PREFIX_MIN},64}}$")
+_REF = re.compile(rf"^[RrAaCc#][0-9]+$|^[0-9a-fA-F]{{{SHA_PREFIX_MIN},64}}$")
 _ACTION_REF = re.compile(r"^(?:#|操作)?[0-9]+$")  # what 撤销 takes: an action log number
 _INDICATOR = re.compile(
     r"^(?:指标)?(?:第)?(?:[0-9]{1,3}|[一二三四五六七八九十百零〇两]{1,4})(?:项|号)?(?:指标)?$"
@@ -213,6 +223,13 @@ def parse_line(line: str, sections: Collection[str] = ()) -> Command | None:
     return Command(verb, original, tuple(refs), tuple(indicators), tuple(named), reason, tuple(leftover))
 
 
+def brings_files(commands: Commands) -> bool:
+    """A mail whose every command is 已下载 brings the downloaded cloud files with it: its attachments
+    are the commands' files, not a submission (``rules.authority`` refuses commands in any other mail
+    with files)."""
+    return bool(commands.commands) and all(c.verb is Verb.FETCHED for c in commands.commands)
+
+
 def parse_commands(subject: str, body: str, sections: Collection[str] = ()) -> Commands:
     """Commands in the subject and the first lines of the body, in that order.
 
@@ -254,10 +271,13 @@ HELP_LINES = (
     "不涉及 指标45 人事科 —— 登记该科室该项无材料",
     "关闭 R12 原因：重复邮件 —— 关闭待办，不计入任何指标",
     "撤销 7 —— 撤销操作 7（每条指令的回复中写有操作编号）",
+    "已下载 C3 —— 把手工下载的云附件 C3 作为附件随本指令发来，按附件登记并关闭该链接",
+    "关闭 C3 原因：已通知重新发送 —— 关闭云附件链接，不再下载",
+    "解除涉密 A34 —— 核实文件 A34 不涉密后解除“疑似涉密”标记（此后可导出）",
     "状态 —— 回复当前进度汇总",
     "帮助 —— 回复本说明",
     "回复回执邮件时可省略文件编号，例如：退回 原因：……、确认。",
-    "英文同义：assign / return / accept / na / dismiss / undo / status / help。",
+    "英文同义：assign / return / accept / na / dismiss / undo / fetched / clear-flag / status / help。",
 )
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from rapidfuzz.distance import DamerauLevenshtein
@@ -162,3 +163,17 @@ def phishing_like(address: str, reply_to: str, known_domains: Iterable[str]) -> 
         return True
     reply_domain = domain_of(reply_to) if "@" in reply_to else ""
     return bool(reply_domain) and not aligned(reply_domain, domain)
+
+
+def too_old_to_answer(received_at: datetime, now: datetime, max_age_hours: int) -> bool:
+    """A mail that arrived more than ``max_age_hours`` ago gets no receipt: started on a mailbox that
+    already holds weeks of mail, intake records it all but does not answer mail from weeks ago (the
+    next reminder tells each section where it stands). The arrival is the server's (INTERNALDATE).
+
+    >>> from datetime import UTC, datetime
+    >>> too_old_to_answer(datetime(2021, 10, 1, tzinfo=UTC), datetime(2021, 10, 4, 0, 1, tzinfo=UTC), 72)
+    True
+    >>> too_old_to_answer(datetime(2021, 10, 1, tzinfo=UTC), datetime(2021, 10, 4, tzinfo=UTC), 72)
+    False
+    """
+    return now - received_at > timedelta(hours=max_age_hours)

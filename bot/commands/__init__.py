@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "return": ("coordinator", "退回材料：该项重新列为待报送，并通知报送科室"),
     "accept": ("coordinator", "确认材料已审核"),
     "declare": ("coordinator", "登记某科室某指标不涉及（无材料）"),
+    "cloud": ("cloud", "云附件（超大附件、在线文档、网盘链接）：列出，登记手工下载的文件，或关闭链接"),
+    "clear-flag": ("flags", "核实后解除文件的“疑似涉密”标记（此后正常导出）"),
     "log": ("log", "操作日志：谁在何时指派、退回、确认、登记或关闭了什么（改动前后）"),
     "undo": ("log", "撤销一次操作（按操作日志中的编号）"),
     "export": ("export", "导出评估材料：按指标目录整理的文件、汇总表.xlsx 和 manifest.json"),

@@ -22,7 +22,10 @@ from bot.coordinator.actions import undo_action
 from bot.coordinator.journal import describe
 from db.models import ActionLog
 
-_VERBS = {"assign": "指派", "dismiss": "关闭", "return": "退回", "accept": "确认", "declare": "不涉及", "undo": "撤销"}
+_VERBS = {
+    **{"assign": "指派", "dismiss": "关闭", "return": "退回", "accept": "确认", "declare": "不涉及", "undo": "撤销"},
+    **{"fetched": "已下载", "clear_flag": "解除涉密"},
+}
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

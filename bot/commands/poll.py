@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         report = _poll(deps)
-        print(summary(report))
+        print(summary(report, deps.config.receipts.max_age_hours))
         if not args.no_send:
             # Receipts the poll queued go out at once.
             return 0 if print_flush(flush_outbox(deps), deps.config.smtp) else 1
@@ -89,8 +89,15 @@ def _poll(deps: Deps) -> PollReport:
         return poll_once(deps, progress=progress)
 
 
-def summary(r: PollReport) -> str:
-    return (
+def summary(r: PollReport, max_age_hours: int | None = None) -> str:
+    line = (
         f"新邮件 {r.mails} 封（重复 {r.duplicates}），文件 {r.files} 个，计入指标 {r.assignments} 次，"
         f"待人工确认 {r.reviews} 项，忽略 {r.ignored} 封（自动回复/退信等），解析失败 {r.errors} 封。"
     )
+    if r.too_old:
+        age = f"{max_age_hours} 小时" if max_age_hours is not None else "[receipts] max_age_hours"
+        line += (
+            f"\n其中 {r.too_old} 封收到已超过 {age}（[receipts] max_age_hours），已登记但未发回执："
+            "积压的旧邮件不逐封回复，各科室的报送情况见下次催报提醒。"
+        )
+    return line

@@ -79,7 +79,14 @@ def run_assign(args: argparse.Namespace) -> int:
     return run_logged(
         args,
         lambda deps, s, actor, command: assign(
-            s, deps.catalogue, args.ref, args.ids, section=args.section, actor=actor, command=command
+            s,
+            deps.catalogue,
+            args.ref,
+            args.ids,
+            section=args.section,
+            actor=actor,
+            command=command,
+            storage=deps.storage,
         ),
     )
 

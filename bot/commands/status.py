@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import tzinfo
 
 from rich.console import Console
 from rich.table import Table
@@ -11,6 +12,7 @@ from rich.table import Table
 from bot.commands import help_for
 from bot.commands._common import add_config_option, cell, err, open_app, terminal_json
 from bot.coordinator.status import Snapshot, snapshot_json, take_snapshot
+from rules.lateness import late_text
 from rules.progress import STATE_LABELS, State, tally
 from rules.suggest import unknown_section
 
@@ -28,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_config_option(p)
     p.add_argument("--section", metavar="科室", help="只看该科室负责的指标")
     p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.add_argument("--history", action="store_true", help="同时列出被新版本替代的旧文件（谁替代了谁）")
     p.set_defaults(func=run)
 
 
@@ -40,11 +43,14 @@ def run(args: argparse.Namespace) -> int:
             err(unknown_section(args.section, deps.catalogue.sections))
             return 1
         with deps.sessions() as s:
-            snap = take_snapshot(s, deps.catalogue)
+            snap = take_snapshot(s, deps.catalogue, deps.config.campaign)
             if args.json:
                 sys.stdout.write(terminal_json(snapshot_json(snap, section=args.section)) + "\n")
             else:
-                print_status(snap, args.section, Console(width=None if sys.stdout.isatty() else 140))
+                console = Console(width=None if sys.stdout.isatty() else 140)
+                print_status(snap, args.section, console)
+                if args.history:
+                    print_history(snap, args.section, console, deps.config.campaign.tz)
     finally:
         deps.close()
     return 0
@@ -63,12 +69,13 @@ def print_status(snap: Snapshot, section: str | None, console: Console) -> None:
             continue
         owners = "，".join(
             f"{o.section}:[{_STYLE[o.state]}]{STATE_LABELS[o.state]}[/]"
+            + (f"[red]（迟报，{late_text(late)}）[/]" if (late := snap.late.get((p.indicator.id, o.section))) else "")
             for o in p.owners
             if section is None or o.section == section
         )
         files = cell(
             "；".join(
-                f"{f.filename}（{f.section or '未知发件人'}）"
+                f"{f.filename}（{f.section or '未知发件人'}{'，截止后收到' if f.late else ''}）"
                 for f in snap.files.get(p.indicator.id, [])
                 if section is None or f.section == section
             )
@@ -77,7 +84,43 @@ def print_status(snap: Snapshot, section: str | None, console: Console) -> None:
     console.print(table)
     if snap.review:
         console.print(f"[bold]待人工确认[/bold]（{len(snap.review)} 项，用 intake review 查看）")
+    if snap.late:
+        console.print(f"[bold red]迟报[/bold red]：{len(snap.late)} 项（截止日结束后才收到）")
     if snap.cloud_files:
-        console.print(f"[bold]待下载的云附件[/bold]：{len(snap.cloud_files)} 个")
+        console.print(f"[bold]待下载的云附件[/bold]：{len(snap.cloud_files)} 个（用 intake cloud 查看）")
     if snap.errors:
         console.print(f"[bold red]解析失败的邮件[/bold red]：{len(snap.errors)} 封")
+
+
+def print_history(snap: Snapshot, section: str | None, console: Console, tz: tzinfo) -> None:
+    """Every replaced version: what it was, when it came, and which version replaced it."""
+    rows = [r for versions in snap.replaced.values() for r in versions if section is None or r.section == section]
+    if not rows:
+        console.print("[bold]历史版本[/bold]：没有被替代的旧文件。")
+        return
+    table = Table(title="历史版本（已被新版本替代，不计入、不导出）")
+    table.add_column("序号", justify="right")
+    table.add_column("科室")
+    table.add_column("版本", justify="right")
+    table.add_column("文件", overflow="fold")
+    table.add_column("收到时间")
+    table.add_column("被替代为", overflow="fold")
+    for r in rows:
+        current = next(
+            (
+                f.filename
+                for f in snap.files.get(r.indicator_id, [])
+                if f.sha256 == r.replaced_by and f.section == r.section
+            ),
+            None,
+        )
+        successor = f"第{r.replaced_by_version}版" + (f"（现行：{current}）" if current else "")
+        table.add_row(
+            r.indicator_id,
+            cell(r.section),
+            str(r.version),
+            cell(r.filename),
+            f"{r.received_at.astimezone(tz):%Y-%m-%d %H:%M}" + ("（迟报）" if r.late else ""),
+            cell(successor),
+        )
+    console.print(table)

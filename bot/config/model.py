@@ -114,6 +114,8 @@ class SmtpConfig:
     password: Secret
     from_addr: str
     timeout: float
+    pace_seconds: float = 3.0  # pause between two mails of one connection (163 throttles fast senders)
+    batch_size: int = 40  # mails per connection and flush (163: "MI:DMC" when one carries too many)
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ class RemindersConfig:
 class ReceiptsConfig:
     max_per_address_per_day: int
     max_stranger_receipts_per_day: int = 20  # receipts a day, all together, to addresses in no section
+    max_age_hours: int = 72  # mail that arrived longer ago gets no receipt (a backlog on the first poll)
 
 
 @dataclass(frozen=True)

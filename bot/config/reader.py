@@ -252,6 +252,8 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
                 "password",
                 "from",
                 "timeout",
+                "pace_seconds",
+                "batch_size",
             },
         )
         smtp_ssl = t.get("ssl", bool, True)
@@ -265,6 +267,8 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
             password=t.secret(),
             from_addr=t.email("from", t.get("from", str, username)),
             timeout=t.get("timeout", float, 60.0),
+            pace_seconds=_non_negative_float(t, "pace_seconds", 3.0),
+            batch_size=_positive(t, "batch_size", 40),
         )
 
     rm = _Reader(
@@ -282,10 +286,12 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
         path,
         _table(path, data, "receipts", required=False),
         "receipts",
-        {"max_per_address_per_day", "max_stranger_receipts_per_day"},
+        {"max_per_address_per_day", "max_stranger_receipts_per_day", "max_age_hours"},
     )
     receipts = ReceiptsConfig(
-        _positive(rc, "max_per_address_per_day", 10), _non_negative(rc, "max_stranger_receipts_per_day", 20)
+        _positive(rc, "max_per_address_per_day", 10),
+        _non_negative(rc, "max_stranger_receipts_per_day", 20),
+        _positive(rc, "max_age_hours", 72),
     )
     return Config(path, campaign, mailbox, storage, coordinator, tuple(sections), smtp, reminders, receipts)
 
@@ -309,6 +315,13 @@ def _positive(r: _Reader, name: str, default: int) -> int:
     value = r.get(name, int, default)
     if value <= 0:
         raise r.err(name, f"应为正整数，实际为 {value}")
+    return value
+
+
+def _non_negative_float(r: _Reader, name: str, default: float) -> float:
+    value = r.get(name, float, default)
+    if value < 0:
+        raise r.err(name, f"应为非负数（秒），实际为 {value}")
     return value
 
 

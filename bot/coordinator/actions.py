@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from bot.coordinator.journal import Actor, Journal, Outcome, changes_text, undo
 from bot.coordinator.refs import (
     ActionError,
+    Ref,
     check_section,
     find_attachment,
     find_review_item,
@@ -34,7 +35,9 @@ from bot.coordinator.refs import (
     parse_ref,
 )
 from bot.coordinator.verdicts import ReturnedItem, accept, declare, return_
-from db.models import ActionLog, Assignment, Attachment, Declaration, Mail, ReviewItem, utcnow
+from bot.ingest.storage import Storage
+from bot.ingest.validate import validate_mail
+from db.models import ActionLog, Assignment, Attachment, Declaration, Mail, Problem, ReviewItem, utcnow
 from db.queries import attachment_ids_reviewed_for, versions
 from db.upserts import ensure_declaration
 from rules import codes
@@ -76,8 +79,13 @@ def assign(
     section: str | None = None,
     actor: Actor,
     command: str = "",
+    storage: Storage | None = None,
 ) -> Outcome:
     """Put a review item's file (R12) or a recorded file (A34 / sha prefix) under indicator(s).
+
+    With ``storage`` (the CLI and mailed commands always give it) the file is then validated as an
+    automatically assigned one is (``bot.ingest.validate``: 情况说明 word count, 涉密 marks in the
+    document), and what that finds is part of the answer.
 
     For an unknown sender's mail (its review item), ``section`` says whose it is: the mail's files
     and declarations move to that section; with indicators, its one file counts for exactly those."""
@@ -112,8 +120,29 @@ def assign(
         text = _assign_file(j, catalogue, attachment, ids, named_section)
         for item in _open_items_of(s, attachment):
             _resolve(j, item, "resolved", f"{actor.label}指派到指标{'、'.join(ids)}")
+    if storage is not None:
+        text += _validated(s, target, ref, storage, catalogue)
     entry = j.commit(actor, "assign", command or f"指派 {ref} {' '.join(words)}".strip(), text)
     return Outcome(text, entry.id)
+
+
+def _validated(s: Session, target: Ref, ref: str, storage: Storage, catalogue: Catalogue) -> str:
+    """Validate the mail of the file just assigned: what that finds anew, and a 涉密 flag the file
+    already carries (it counts, but is never exported until the flag is cleared)."""
+    att = find_review_item(s, ref).attachment if target.kind == "review" else find_attachment(s, target)
+    if att is None:
+        return ""
+    mail = att.mail
+    before = {p.id for p in s.scalars(select(Problem).where(Problem.mail_id == mail.id))}
+    validate_mail(s, mail, storage, catalogue)
+    s.flush()
+    found = [
+        p.detail
+        for p in s.scalars(select(Problem).where(Problem.mail_id == mail.id).order_by(Problem.id))
+        if (p.id not in before and p.attachment_id in (att.id, None))
+        or (p.code == codes.POSSIBLY_CLASSIFIED and p.cleared_at is None and p.attachment_id in (att.id, None))
+    ]
+    return ("校验发现：" + "；".join(dict.fromkeys(found)) + "。") if found else ""
 
 
 def _open_items_of(s: Session, attachment: Attachment) -> list[ReviewItem]:
@@ -147,14 +176,16 @@ def _assign_file(
             f"文件 A{attachment.id} 的发件人 {_sender(attachment.mail)} 不属于任何科室，请写明科室"
             f"（例如 intake assign A{attachment.id} {ids[0]} --section 办公室）"
         )
-    already = [i for i in ids if not _place(j, attachment, i, section, move=named_section is not None)]
+    already = [i for i in ids if not place(j, attachment, i, section, move=named_section is not None)]
     text = f"已将“{attachment.filename}”（{section}）计入指标{'、'.join(ids)}"
     if already:
         text += f"；其中指标{'、'.join(already)}此前已计入相同文件"
     return text + "。"
 
 
-def _place(j: Journal, att: Attachment, indicator_id: str, section: str, *, move: bool) -> bool:
+def place(
+    j: Journal, att: Attachment, indicator_id: str, section: str, *, move: bool, matched_by: str = "coordinator"
+) -> bool:
     """Count ``att`` for (indicator, section) as the version rule says; False when it already is.
 
     The file may already count for the indicator under another section (a typo such as 办公司, or
@@ -190,7 +221,7 @@ def _place(j: Journal, att: Attachment, indicator_id: str, section: str, *, move
         "name_key": step.name_key,
         "version": step.version,
         "is_current": True,
-        "matched_by": "coordinator",
+        "matched_by": matched_by,
         "created_at": utcnow(),  # counts as arriving now: it lifts an earlier 退回 or 确认 of the item
     }
     if existing is not None:
@@ -220,11 +251,11 @@ def _rehome(j: Journal, item: ReviewItem, section: str, ids: list[str], actor: A
             if a.indicator_id not in ids:
                 j.update(a, is_current=False)  # the coordinator's indicators replace the guess
         for indicator_id in ids:
-            _place(j, files[0], indicator_id, section, move=True)
+            place(j, files[0], indicator_id, section, move=True)
         counted = [f"“{files[0].filename}”计入指标{'、'.join(ids)}"]
     else:
         for a in unplaced:
-            if _place(j, a.attachment, a.indicator_id, section, move=True):
+            if place(j, a.attachment, a.indicator_id, section, move=True):
                 counted.append(f"“{a.attachment.filename}”计入指标{a.indicator_id}")
     for indicator_id in ids if ids and not files else list(item.candidates or []):
         if ensure_declaration(s, indicator_id, section, mail_id=mail.id, source="mail"):

@@ -17,8 +17,10 @@ mark is a conditional UPDATE, so two pollers cannot both run it.
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable
 from datetime import datetime, time
+from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -30,10 +32,10 @@ from bot.coordinator.mailcommands import (
     known_sections,
     referenced_mail,
     run_commands,
-    status_reply,
     title_of,
 )
-from bot.mime.mail import IncomingMail
+from bot.mime.mail import IncomingMail, Material, Skipped
+from bot.mime.parse import parse_message_file
 from bot.outgoing.messages import CommandReplyContext
 from db.models import Mail, PendingCommand, ReviewItem
 from db.queries import pending_created_since
@@ -126,8 +128,7 @@ def confirm_command_mail(
 ) -> int:
     """Record the reply quoting a code and, if the code is valid, run the commands held under it."""
     now = deps.clock()
-    status_key: str | None = None
-    with deps.sessions.begin() as s:
+    with deps.sessions.begin() as s, tempfile.TemporaryDirectory(dir=_spool(deps), prefix="held-") as tmp:
         row = record(s)
         pending = s.get_one(PendingCommand, pending_id)
         to = pending.sent_to or mail.from_addr
@@ -158,7 +159,10 @@ def confirm_command_mail(
         scope = s.get(Mail, pending.scope_mail_id) if pending.scope_mail_id is not None else None
         when = original.received_at.astimezone(deps.config.campaign.tz)
         preface = (f"已凭确认码 {pending.code} 执行您 {when:%m月%d日 %H:%M} 发来的指令（{original.subject}）：",)
-        status_key = run_commands(s, deps, row, mail, held, scope, to=to, preface=preface)
+        run_commands(
+            s, deps, row, mail, held, scope, to=to, preface=preface,
+            files=lambda: held_files(deps, original, Path(tmp)),
+        )  # fmt: skip
         s.execute(
             update(ReviewItem)
             .where(
@@ -170,7 +174,17 @@ def confirm_command_mail(
             .execution_options(synchronize_session=False)
         )
         after(s)
-        mail_id = row.id
-    if status_key is not None:
-        status_reply(deps, mail, status_key, to=to)
-    return mail_id
+        return row.id
+
+
+def _spool(deps: Deps) -> Path:
+    spool = deps.storage.root / "spool"
+    spool.mkdir(parents=True, exist_ok=True)
+    return spool
+
+
+def held_files(deps: Deps, original: Mail, workdir: Path) -> tuple[list[Material], list[Skipped]]:
+    """The files a held command mail brought (已下载 C3 with the download attached), read again from
+    its stored .eml: the mail was recorded, not its files, while it waited for the code."""
+    mail = parse_message_file(deps.storage.resolve(original.raw_path), workdir)
+    return mail.materials, mail.skipped

@@ -4,7 +4,7 @@ Layout (checklist order; every component through ``bot.ingest.storage.safe_name`
 
     DIR/01-一、政府职能依法全面履行/01-行政审批制度改革全面推行/01-非行政许可审批事项全部取消/服务科-原文件名.docx
     DIR/汇总表.xlsx       the seed table plus status, files, dates, declarations, problems, period
-    DIR/manifest.json     {"files": [...], "declarations": [...], "missing": [...]}
+    DIR/manifest.json     {"files": [...], "declarations": [...], "missing": [...], "replaced": [...]}
 
 Numeric prefixes keep folders in checklist order in Explorer and WPS. Only current files are
 exported: never superseded or returned versions (``is_current`` false), files flagged as possibly
@@ -21,7 +21,7 @@ import shutil
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from bot.app import Deps
 from bot.coordinator.export_xlsx import SummaryRow, write_summary
-from bot.coordinator.status import take_snapshot
+from bot.coordinator.status import Snapshot, take_snapshot
 from bot.ingest.storage import safe_name
 from bot.ingest.validate import classified_attachment_ids
 from bot.outgoing.messages import short_requirement
@@ -39,6 +39,7 @@ from db.models import Assignment, Problem
 from db.queries import attachment_ids_reviewed_for, current_assignments
 from rules import codes
 from rules.catalogue import Indicator
+from rules.lateness import is_late, late_text
 from rules.progress import STATE_LABELS, IndicatorProgress, State
 
 SUMMARY_NAME = "汇总表.xlsx"
@@ -102,7 +103,7 @@ def export(deps: Deps, target: Path, *, make_zip: bool = False) -> ExportReport:
     report = ExportReport(target)
     tz = deps.config.campaign.tz
     with deps.sessions() as s:
-        snap = take_snapshot(s, deps.catalogue)
+        snap = take_snapshot(s, deps.catalogue, deps.config.campaign)
         withheld = classified_attachment_ids(s)
         not_material = attachment_ids_reviewed_for(s, codes.NOT_MATERIAL)  # even if assigned by hand later
         by_indicator: dict[str, list[Assignment]] = defaultdict(list)
@@ -146,10 +147,11 @@ def export(deps: Deps, target: Path, *, make_zip: bool = False) -> ExportReport:
             rows.append(
                 _summary_row(
                     item, folder, exported, declared, problems.get(ind.id, []), withheld_names.get(ind.id, []),
-                    _default_period(deps), tz,
+                    _default_period(deps), tz, snap.late,
                 )
             )  # fmt: skip
-        manifest = _manifest(report, snap.declarations)
+        manifest = _manifest(report, snap.declarations, deps.config.campaign.deadline, tz)
+        manifest["replaced"] = _replaced(snap)
 
     write_summary(target / SUMMARY_NAME, rows, deps.catalogue.campaign.title)
     (target / MANIFEST_NAME).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -205,13 +207,19 @@ def _summary_row(
     withheld: list[str],
     default_period: str,
     tz: Any,
+    late: dict[tuple[str, str], timedelta],
 ) -> SummaryRow:
     ind = item.indicator
+
+    def state(section: str, label: str) -> str:
+        by = late.get((ind.id, section))
+        return f"{label}（迟报，{late_text(by)}）" if by is not None else label
+
     if len(item.owners) > 1:
-        status = "\n".join(f"{o.section}：{STATE_LABELS[o.state]}" for o in item.owners)
+        status = "\n".join(f"{o.section}：{state(o.section, STATE_LABELS[o.state])}" for o in item.owners)
         status = f"{STATE_LABELS[item.state]}\n{status}"
     else:
-        status = STATE_LABELS[item.state]
+        status = state(item.owners[0].section, STATE_LABELS[item.state]) if item.owners else STATE_LABELS[item.state]
     dates = sorted({f.received_at.astimezone(tz).date().isoformat() for f in exported})
     declarations = [
         f"{sec}：不涉及（{'协调人登记' if d.source == 'coordinator' else '邮件声明'}）"
@@ -243,7 +251,27 @@ def _summary_row(
     )
 
 
-def _manifest(report: ExportReport, declarations: list[Any]) -> dict[str, Any]:
+def _replaced(snap: Snapshot) -> list[dict[str, Any]]:
+    """Versions a later file of the same name replaced: listed (what replaced what), never exported."""
+    return [
+        {
+            "indicator": r.indicator_id,
+            "section": r.section,
+            "filename": r.filename,
+            "sha256": r.sha256,
+            "message_id": r.message_id,
+            "received_at": r.received_at.isoformat(),
+            "version": r.version,
+            "late": r.late,
+            "replaced_by": r.replaced_by,
+        }
+        for versions in snap.replaced.values()
+        for r in versions
+        if r.section
+    ]
+
+
+def _manifest(report: ExportReport, declarations: list[Any], deadline: date, tz: Any) -> dict[str, Any]:
     return {
         "files": [
             {
@@ -254,6 +282,7 @@ def _manifest(report: ExportReport, declarations: list[Any]) -> dict[str, Any]:
                 "path": f.path,
                 "message_id": f.message_id,
                 "received_at": f.received_at.isoformat(),
+                "late": is_late(f.received_at, deadline, tz),
             }
             for f in report.files
         ],

@@ -25,14 +25,17 @@ from db.models import (
     Assignment,
     Attachment,
     Base,
+    CloudFile,
     Declaration,
     Mail,
     Outbox,
+    Problem,
     ReturnRecord,
     ReviewItem,
     UTCDateTime,
     utcnow,
 )
+from rules import codes
 
 TRACKED: dict[str, type[Base]] = {
     "assignment": Assignment,
@@ -41,6 +44,8 @@ TRACKED: dict[str, type[Base]] = {
     "declaration": Declaration,
     "acceptance": Acceptance,
     "return_record": ReturnRecord,
+    "cloud_file": CloudFile,
+    "problem": Problem,
 }
 _SKIPPED_COLUMNS = {"subject_raw"}  # bytes never change through an action; keep the log JSON-only
 # What names a row for a person reading the log (kept with every change, even an update of one column).
@@ -51,6 +56,8 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "declaration": ("indicator_id", "section"),
     "acceptance": ("indicator_id", "section"),
     "return_record": ("indicator_id", "section"),
+    "cloud_file": ("mail_id", "filename", "status"),
+    "problem": ("attachment_id", "code"),
 }
 
 Change = dict[str, Any]
@@ -283,6 +290,20 @@ def describe(s: Session, change: Change) -> tuple[str, str, str]:
             f"邮件 {change['id']} 的科室",
             (before or {}).get("section") or "未登记",
             (after or {}).get("section") or "未登记",
+        )
+    if table == "cloud_file":
+        states = {"pending": "待下载", "fetched": "已下载", "dismissed": "已关闭"}
+        return (
+            f"云附件 C{change['id']}“{key['filename']}”",
+            states.get((before or {}).get("status", ""), "无"),
+            states.get((after or {}).get("status", ""), "无"),
+        )
+    if table == "problem":
+        where = f"文件 A{key['attachment_id']}" if key.get("attachment_id") else "邮件"
+        return (
+            f"{where}的{codes.REVIEW_LABELS.get(key['code'], key['code'])}标记",
+            "已解除" if (before or {}).get("cleared_at") else "有",
+            "已解除" if (after or {}).get("cleared_at") else "有",
         )
     what = f"指标{key['indicator_id']}（{key['section']}）{_LABELS[table]}"
     return what, "有" if before else "无", "有" if after else "无"

@@ -25,13 +25,14 @@ to that submission's files.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app import Deps
+from bot.coordinator import cloud
 from bot.coordinator.actions import (
     ActionError,
     Actor,
@@ -44,8 +45,9 @@ from bot.coordinator.actions import (
     return_,
     undo_action,
 )
+from bot.coordinator.flags import clear_flag
 from bot.coordinator.refs import explain_unknown
-from bot.mime.mail import IncomingMail
+from bot.mime.mail import IncomingMail, Material, Skipped
 from bot.outgoing.compose import compose
 from bot.outgoing.messages import CommandReplyContext, IndicatorRef, MailContext, ReturnNoticeContext
 from bot.outgoing.messages import MailKind as OutgoingKind
@@ -55,11 +57,14 @@ from db.models import Attachment, Mail, Outbox, PendingCommand, ReviewItem
 from db.queries import find_pending, mail_by_dedupe_key
 from rules import codes
 from rules.authority import Authority, CodeState, code_state, codes_in, command_authority
-from rules.commands import HELP_LINES, Command, Commands, Verb, parse_commands
+from rules.commands import HELP_LINES, Command, Commands, Verb, brings_files, parse_commands
 from rules.mailkind import MailKind
 from rules.sender import SenderVerdict
 
 log = logging.getLogger(__name__)
+
+# The files a command mail brought (for 已下载), read when a command needs them.
+Files = Callable[[], tuple[Sequence[Material], Sequence[Skipped]]]
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,7 @@ def route(deps: Deps, mail: IncomingMail, kind: MailKind, sender: SenderVerdict)
         sender,
         is_coordinator=is_coordinator(deps, sender.address),
         require_auth_pass=deps.config.coordinator.require_auth_pass,
-        has_files=files,
+        has_files=files and not brings_files(commands),
     )
     return Route(commands, verdict.decision, verdict.reason)
 
@@ -136,12 +141,12 @@ def handle_command_mail(
     mail's id. ``after`` runs last in the same transaction (the poll saves its cursor there)."""
     with deps.sessions.begin() as s:
         row = record(s)
-        status_key = run_commands(s, deps, row, mail, commands, referenced_mail(s, mail), to=mail.from_addr)
+        run_commands(
+            s, deps, row, mail, commands, referenced_mail(s, mail), to=mail.from_addr,
+            files=lambda: (mail.materials, mail.skipped),
+        )  # fmt: skip
         after(s)
-        mail_id = row.id
-    if status_key is not None:
-        status_reply(deps, mail, status_key, to=mail.from_addr)
-    return mail_id
+        return row.id
 
 
 def run_commands(
@@ -154,24 +159,25 @@ def run_commands(
     *,
     to: str,
     preface: tuple[str, ...] = (),
-) -> str | None:
+    files: Files | None = None,
+) -> None:
     """Execute ``commands`` (each in a savepoint) for the command mail ``row`` and queue the reply to
-    the coordinator address ``to``; returns the outbox key of the 状态 answer to send after the
-    commit, if one was asked for."""
+    the coordinator address ``to``, and the 状态 answer if one was asked for: all in the caller's
+    transaction, so a crash loses neither the commands nor their answers. ``files``: the files the
+    mail brought (for 已下载)."""
     lines: list[str] = list(preface)
     ok = True
     for command in commands.commands:
         try:
             with s.begin_nested():
-                lines.extend(_execute(s, deps, row, command, scope))
+                lines.extend(_execute(s, deps, row, command, scope, files))
         except ActionError as exc:
             ok = False
             lines.append(f"✗ {command.text}：{exc}")
     if not all(c.verb is Verb.STATUS for c in commands.commands) or preface:
         _reply(s, deps, row, mail, title_of(commands), ok, lines, to=to)
     if any(c.verb is Verb.STATUS for c in commands.commands):
-        return f"command:{row.dedupe_key}:status"
-    return None
+        status_reply(s, deps, mail, f"command:{row.dedupe_key}:status", to=to)
 
 
 def title_of(commands: Commands) -> str:
@@ -194,7 +200,9 @@ def _done(outcome: Outcome) -> list[str]:
     return [f"✓ {outcome.text}", f"（操作 {outcome.log_id}；如需撤销，回复：撤销 {outcome.log_id}）"]
 
 
-def _execute(s: Session, deps: Deps, row: Mail, command: Command, scope: Mail | None) -> list[str]:
+def _execute(
+    s: Session, deps: Deps, row: Mail, command: Command, scope: Mail | None, files: Files | None = None
+) -> list[str]:
     catalogue = deps.catalogue
     section = command.sections[0] if command.sections else None
     actor = Actor("mail", row.from_addr or row.from_name or "（未知）", row.id)
@@ -210,7 +218,10 @@ def _execute(s: Session, deps: Deps, row: Mail, command: Command, scope: Mail | 
         refs = list(command.refs) or _scope_refs(s, scope)
         if len(refs) != 1:
             raise ActionError("请写明一个待办编号或文件编号，例如：指派 R12 指标12")
-        outcome = assign(s, catalogue, refs[0], command.indicators, section=section, actor=actor, command=command.text)
+        outcome = assign(
+            s, catalogue, refs[0], command.indicators, section=section, actor=actor, command=command.text,
+            storage=deps.storage,
+        )  # fmt: skip
         return _done(outcome)
     if command.verb is Verb.RETURN:
         use_scope = scope if not command.refs else None
@@ -236,7 +247,19 @@ def _execute(s: Session, deps: Deps, row: Mail, command: Command, scope: Mail | 
     if command.verb is Verb.DISMISS:
         if len(command.refs) != 1:
             raise ActionError("请写明一个待办编号，例如：关闭 R12 原因：重复邮件")
-        return _done(dismiss(s, command.refs[0], reason=command.reason, actor=actor, command=command.text))
+        ref, reason = command.refs[0], command.reason
+        if ref[:1] in "Cc":  # a cloud link (C3), not a review item
+            return _done(cloud.dismiss(s, deps, ref, reason=reason, actor=actor, command=command.text))
+        return _done(dismiss(s, ref, reason=reason, actor=actor, command=command.text))
+    if command.verb is Verb.FETCHED:
+        if len(command.refs) != 1:
+            raise ActionError("请写明一个云附件编号，并附上下载的文件，例如：已下载 C3")
+        materials, skipped = files() if files is not None else ((), ())
+        return _done(cloud.fetch(s, deps, command.refs[0], materials, skipped, actor=actor, command=command.text))
+    if command.verb is Verb.CLEAR_FLAG:
+        if len(command.refs) != 1:
+            raise ActionError("请写明一个文件编号，例如：解除涉密 A34")
+        return _done(clear_flag(s, command.refs[0], actor=actor, command=command.text))
     if command.verb is Verb.UNDO:
         if len(command.refs) != 1:
             raise ActionError("请写明一个操作编号，例如：撤销 7（每条指令的回复中写有操作编号）")
@@ -274,14 +297,16 @@ def _reply(
     answer(s, deps, context, f"command:{row.dedupe_key}", mail, to=to)
 
 
-def status_reply(deps: Deps, mail: IncomingMail, key: str, *, to: str) -> None:
+def status_reply(s: Session, deps: Deps, mail: IncomingMail, key: str, *, to: str) -> None:
+    """The 状态 answer: the digest as the record stands in this transaction (after the mail's other
+    commands), queued in it."""
     if deps.config.smtp is None:
         return
-    from bot.outgoing.digest import build_digest  # the digest module reads its own snapshot
+    from bot.outgoing.digest import build_digest
 
-    context = build_digest(deps, deps.clock())
-    with deps.sessions.begin() as s:
-        answer(s, deps, context, key, mail, to=to, template="digest")
+    s.flush()
+    context = build_digest(deps, deps.clock(), session=s)
+    answer(s, deps, context, key, mail, to=to, template="digest")
 
 
 def answer(

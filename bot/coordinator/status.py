@@ -7,19 +7,22 @@ counts as received live in ``rules.progress``.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.config import CampaignConfig
+from bot.coordinator.timeline import Deadline, Replaced, late_items, replaced_versions
 from db.models import Acceptance, Assignment, CloudFile, Declaration, Mail, ReturnRecord, ReviewItem
 from db.queries import (
-    current_assignments,
+    all_assignments,
     declarations,
     error_mails,
     ignored_mails,
+    latest_returns,
     open_review_items,
     pending_cloud_files,
 )
@@ -38,6 +41,7 @@ class FileRow:
     matched_by: str
     attachment_id: int
     version: int
+    late: bool = False  # arrived after the end of the deadline day (rules.lateness)
 
 
 @dataclass(frozen=True)
@@ -51,9 +55,11 @@ class Snapshot:
     errors: list[Mail]
     returned: frozenset[tuple[str, str]] = frozenset()  # (indicator, section) owed again after 退回
     accepted: frozenset[tuple[str, str]] = frozenset()  # (indicator, section) checked by the coordinator
+    replaced: dict[str, list[Replaced]] = field(default_factory=dict)  # indicator -> replaced versions
+    late: dict[tuple[str, str], timedelta] = field(default_factory=dict)  # (indicator, section) -> how late
 
 
-def _file_row(a: Assignment) -> FileRow:
+def _file_row(a: Assignment, deadline: Deadline) -> FileRow:
     att = a.attachment
     return FileRow(
         indicator_id=a.indicator_id,
@@ -65,6 +71,7 @@ def _file_row(a: Assignment) -> FileRow:
         matched_by=a.matched_by,
         attachment_id=att.id,
         version=a.version,
+        late=deadline.late(att.mail.received_at),
     )
 
 
@@ -116,11 +123,19 @@ def progress_items(s: Session, catalogue: Catalogue) -> list[IndicatorProgress]:
     return progress(catalogue, received, declared, returned, accepted)
 
 
-def take_snapshot(s: Session, catalogue: Catalogue) -> Snapshot:
-    assignments = current_assignments(s)
+def deadline_of(campaign: CampaignConfig) -> Deadline:
+    return Deadline(campaign.deadline, campaign.tz)
+
+
+def take_snapshot(s: Session, catalogue: Catalogue, campaign: CampaignConfig | None = None) -> Snapshot:
+    """Where everything stands. ``campaign`` gives the deadline for lateness; without it (a look at
+    the states alone) nothing is late."""
+    deadline = deadline_of(campaign) if campaign is not None else Deadline(date.max - timedelta(days=1), UTC)
+    every = all_assignments(s)
+    assignments = [a for a in every if a.is_current]
     files: dict[str, list[FileRow]] = defaultdict(list)
-    for a in assignments:
-        files[a.indicator_id].append(_file_row(a))
+    for a in sorted(assignments, key=lambda a: (a.indicator_id, a.section, a.id)):
+        files[a.indicator_id].append(_file_row(a, deadline))
     decls = list(declarations(s))
     received = {(a.indicator_id, a.section) for a in assignments if a.section}
     declared = {(d.indicator_id, d.section) for d in decls}
@@ -135,6 +150,8 @@ def take_snapshot(s: Session, catalogue: Catalogue) -> Snapshot:
         errors=list(error_mails(s)),
         returned=returned,
         accepted=accepted,
+        replaced=replaced_versions(every, deadline),
+        late=late_items(every, latest_returns(s), deadline),
     )
 
 
@@ -142,28 +159,62 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _file_json(f: FileRow | Replaced) -> dict[str, Any]:
+    return {
+        "section": f.section,
+        "filename": f.filename,
+        "sha256": f.sha256,
+        "message_id": f.message_id,
+        "received_at": _iso(f.received_at),
+        "matched_by": f.matched_by,
+        "version": f.version,
+        "late": f.late,
+    }
+
+
+def cloud_json(c: CloudFile) -> dict[str, Any]:
+    return {
+        "id": f"C{c.id}",
+        "message_id": c.mail.message_id,
+        "section": c.mail.section,
+        "filename": c.filename,
+        "url": c.url,
+        "provider": c.provider,
+        "size": c.size_text,
+        "expires_at": _iso(c.expires_at),
+        "indicators": list(c.indicators or []),
+        "status": c.status,
+    }
+
+
 def snapshot_json(snap: Snapshot, *, section: str | None = None) -> dict[str, Any]:
-    """The documented ``intake status --json`` shape."""
+    """The documented ``intake status --json`` shape. ``files`` are the current versions;
+    ``superseded`` the versions a later file of the same name replaced (``replaced_by``: its sha256)."""
     indicators = []
     for p in snap.items:
         if section is not None and section not in p.indicator.sections:
             continue
+        late = {sec: by for (i, sec), by in snap.late.items() if i == p.indicator.id}
         indicators.append(
             {
                 "id": p.indicator.id,
                 "state": p.state.value,
-                "owners": [{"section": o.section, "state": o.state.value} for o in p.owners],
-                "files": [
+                "owners": [
                     {
-                        "section": f.section,
-                        "filename": f.filename,
-                        "sha256": f.sha256,
-                        "message_id": f.message_id,
-                        "received_at": _iso(f.received_at),
-                        "matched_by": f.matched_by,
+                        "section": o.section,
+                        "state": o.state.value,
+                        "late": o.section in late,
+                        "late_seconds": int(late[o.section].total_seconds()) if o.section in late else None,
                     }
-                    for f in snap.files.get(p.indicator.id, [])
-                    if section is None or f.section == section
+                    for o in p.owners
+                ],
+                "files": [
+                    _file_json(f) for f in snap.files.get(p.indicator.id, []) if section is None or f.section == section
+                ],
+                "superseded": [
+                    {**_file_json(r), "replaced_by": r.replaced_by}
+                    for r in snap.replaced.get(p.indicator.id, [])
+                    if section is None or r.section == section
                 ],
             }
         )
@@ -186,15 +237,7 @@ def snapshot_json(snap: Snapshot, *, section: str | None = None) -> dict[str, An
             for d in snap.declarations
             if section is None or d.section == section
         ],
-        "cloud_files": [
-            {
-                "message_id": c.mail.message_id,
-                "filename": c.filename,
-                "url": c.url,
-                "expires_at": _iso(c.expires_at),
-            }
-            for c in snap.cloud_files
-        ],
+        "cloud_files": [cloud_json(c) for c in snap.cloud_files if section is None or c.mail.section == section],
         "ignored": [{"message_id": m.message_id, "kind": m.kind} for m in snap.ignored],
         # raw_path is relative to [storage] files; folder, uidvalidity and uid find a mail with no Message-ID
         "errors": [

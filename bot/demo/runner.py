@@ -120,6 +120,7 @@ username = "{MAILBOX}"
 password_file = {_toml_str(str(secret_file))}
 from = "{MAILBOX}"
 timeout = 30
+pace_seconds = 0   # 本机演示服务器没有发信频率限制（163 请保持默认 3 秒）
 
 [reminders]
 days_before = [7, 3, 1]
@@ -128,6 +129,7 @@ at = "09:00"
 
 [receipts]
 max_per_address_per_day = 10
+max_age_hours = 720   # 演示：示例邮件分布在过去几周，仍逐封回执（正式配置默认 72 小时）
 """
     path = folder / "config.toml"
     path.write_text(text, encoding="utf-8")
@@ -265,7 +267,7 @@ def _print_samples(out: Console, samples: list[Sample]) -> None:
 def _print_status(out: Console, deps: Deps) -> None:
     out.print("[bold]5. 报送状态[/bold]（即 `intake status` 的输出）")
     with deps.sessions() as s:
-        print_status(take_snapshot(s, deps.catalogue), None, out)
+        print_status(take_snapshot(s, deps.catalogue, deps.config.campaign), None, out)
 
 
 _KIND_NAMES = {

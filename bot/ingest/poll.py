@@ -40,7 +40,7 @@ from bot.mailbox.imap import MailboxClient
 from bot.mailbox.prefetch import prefetched
 from bot.mime.mail import IncomingMail
 from bot.mime.parse import ParseError, parse_message, parse_message_file
-from bot.outgoing.receipts import enqueue_receipt
+from bot.outgoing.receipts import ReceiptOutcome, enqueue_receipt
 from db.models import Attachment, Mail
 from db.queries import get_cursor, mail_by_dedupe_key, mail_by_raw_sha256, save_cursor
 from rules.authority import Authority
@@ -68,6 +68,7 @@ class PollReport:
     reviews: int = 0
     ignored: int = 0
     errors: int = 0
+    too_old: int = 0  # recorded without a receipt: arrived more than [receipts] max_age_hours ago
     recorded_mail_ids: list[int] = field(default_factory=list)
     folder_errors: list[str] = field(default_factory=list)
 
@@ -83,6 +84,7 @@ class PollReport:
         self.reviews += outcome.reviews
         self.ignored += outcome.status == "ignored"
         self.errors += outcome.status == "error"
+        self.too_old += outcome.too_old
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class Outcome:
     files: int = 0
     assignments: int = 0
     reviews: int = 0
+    too_old: bool = False  # no receipt: older than [receipts] max_age_hours
 
 
 def poll_once(deps: Deps, *, progress: Progress | None = None) -> PollReport:
@@ -346,15 +349,29 @@ def _record(deps: Deps, mail: IncomingMail, raw: bytes | Path, raw_sha: str, sou
             s, mail, key=key, raw_sha256=raw_sha, raw_path=raw_path, source=source, section=section,
             kind=kind.value, status="recorded",
         )  # fmt: skip
-        rec = record_submission(s, row, mail, plan, stored)
+        rec = record_submission(
+            s, row, mail, plan, stored, cloud_indicators=_cloud_indicators(deps, mail, section),
+            tz=deps.config.campaign.tz,
+        )  # fmt: skip
         validate_mail(s, row, deps.storage, deps.catalogue)  # before the receipt, which shows its findings
         note_refused(s, deps, row, mail, commands)
         # commits with the mail, or not at all
-        enqueue_receipt(s, deps, row, mail, kind, sender, submission_facts(deps, mail, decision, refused))
+        receipt = enqueue_receipt(s, deps, row, mail, kind, sender, submission_facts(deps, mail, decision, refused))
         _save(s, source)
         return Outcome(
-            "recorded", row.id, kind.value, files=rec.files, assignments=len(rec.assignments), reviews=rec.reviews
-        )
+            "recorded", row.id, kind.value, files=rec.files, assignments=len(rec.assignments), reviews=rec.reviews,
+            too_old=receipt is ReceiptOutcome.TOO_OLD,
+        )  # fmt: skip
+
+
+def _cloud_indicators(deps: Deps, mail: IncomingMail, section: str | None) -> list[tuple[str, ...]]:
+    """Per cloud link, the indicators the matcher reads from its shared name and the subject (none
+    when it is unsure: the coordinator says which when the file is fetched)."""
+    if not mail.cloud_links:
+        return []
+    names = [link.filename for link in mail.cloud_links]
+    decision = evaluate(mail.subject.text, names, deps.catalogue, mail.body_text, section=section)
+    return [() if v.needs_review else tuple(v.indicators) for v in decision.attachments]
 
 
 def _save(s: Session, source: Source) -> None:

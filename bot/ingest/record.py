@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from bot.mime.cloudlinks import in_zone
 from bot.mime.mail import IncomingMail, Material, genuine_message_id
 from db.models import Assignment, Attachment, CloudFile, Mail, Problem, ReviewItem
 from db.queries import versions
@@ -126,12 +127,17 @@ def record_submission(
     mail: IncomingMail,
     disposition: Disposition,
     stored: Sequence[tuple[Material, str]],
+    *,
+    cloud_indicators: Sequence[Sequence[str]] = (),
+    tz: tzinfo | None = None,
 ) -> Recorded:
     """Write files, assignments, declarations, reviews, problems and cloud files of a submission, as
     ``rules.disposition`` decided them.
 
     ``stored`` pairs each material (in the order the rules saw the file names) with its
     storage-relative path. ``row.section`` is the sender's section or None for an unknown sender.
+    ``cloud_indicators``: per cloud link, the indicators its name and the subject give (the fetched
+    file will count for them); ``tz``: the campaign's zone, in which a link's expiry is read.
     """
     result = Recorded(mail_id=row.id)
     section = row.section or ""
@@ -179,7 +185,8 @@ def record_submission(
     for indicator_id in disposition.declarations:
         ensure_declaration(s, indicator_id, section, mail_id=row.id, source="mail")
         result.declarations.append(indicator_id)
-    for link in mail.cloud_links:
+    for n, link in enumerate(mail.cloud_links):
+        expires = link.expires_at
         s.add(
             CloudFile(
                 mail_id=row.id,
@@ -187,8 +194,9 @@ def record_submission(
                 url=link.url,
                 provider=link.provider,
                 size_text=link.size_text,
-                expires_at=link.expires_at,
+                expires_at=in_zone(expires, tz) if expires is not None and tz is not None else expires,
                 status="pending",
+                indicators=list(cloud_indicators[n]) if n < len(cloud_indicators) else [],
             )
         )
     return result

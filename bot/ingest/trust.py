@@ -7,8 +7,10 @@ headers and the spooled files, so that ``bot.ingest.poll`` makes each decision w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.app import Deps
-from bot.mime.mail import IncomingMail
+from bot.mime.mail import IncomingMail, Material, Skipped
 from bot.mime.sender import parse_recipients
 from rules.authresults import authenticate, domain_of
 from rules.decision import Decision
@@ -29,9 +31,14 @@ def not_material_files(mail: IncomingMail) -> dict[int, NotMaterial]:
     """Index of each file that is not material, and why: executables by content and real extension,
     damaged transfer encodings, and containers intake kept unopened (their ``Skipped`` entry carries
     the container's own name)."""
-    unopened = {s.name: s.reason for s in mail.skipped}
+    return not_material_of(mail.materials, mail.skipped)
+
+
+def not_material_of(materials: Sequence[Material], skipped: Sequence[Skipped]) -> dict[int, NotMaterial]:
+    """``not_material_files`` for any list of materials (a cloud file fetched by hand, too)."""
+    unopened = {s.name: s.reason for s in skipped}
     found: dict[int, NotMaterial] = {}
-    for index, material in enumerate(mail.materials):
+    for index, material in enumerate(materials):
         with material.path.open("rb") as f:
             head = f.read(HEAD_BYTES)
         why = not_material(

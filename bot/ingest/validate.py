@@ -128,11 +128,13 @@ def _tell_coordinator(s: Session, mail: Mail) -> None:
 
 def classified_attachment_ids(s: Session) -> set[int]:
     """Files that must stay out of the export: flagged themselves, or sent in a mail whose subject
-    was flagged (the whole mail is suspect then)."""
+    was flagged (the whole mail is suspect then); a flag the coordinator cleared no longer counts."""
     flagged: set[int] = set()
     mails_flagged: set[int] = set()
     for att_id, mail_id in s.execute(
-        select(Problem.attachment_id, Problem.mail_id).where(Problem.code == codes.POSSIBLY_CLASSIFIED)
+        select(Problem.attachment_id, Problem.mail_id).where(
+            Problem.code == codes.POSSIBLY_CLASSIFIED, Problem.cleared_at.is_(None)
+        )
     ):
         if att_id is None:
             mails_flagged.add(mail_id)

@@ -1,5 +1,6 @@
-"""Files announced in the body instead of attached: 163 / QQ 超大附件, kdocs (金山文档 / WPS) shares and
-cloud-drive shares (百度网盘 and friends), found in the HTML body and in the plain text.
+"""Files announced in the body instead of attached: 163 / QQ 超大附件 and QQ 文件中转站, kdocs (金山文档 /
+WPS) and 腾讯文档 shares, and cloud-drive shares (百度网盘 and friends), found in the HTML body and in the
+plain text.
 
 Such a mail has no MIME part for the file, so it must not look empty: each link becomes a
 ``CloudLink`` with the file name, size and expiry the mail shows, so the coordinator can fetch the
@@ -10,6 +11,13 @@ text around a group, up to the nearest element that also holds another file's li
 size ("25.6M") and the expiry ("2021年11月10日 18:02到期", "到期时间：..."). Plain text: each URL's
 record runs from the previous link (or the start of its paragraph) to the end of its line.
 
+The shared name comes from the share text each service writes ("【金山文档】 名称", "【腾讯文档】名称",
+"文件名：名称", "分享了「名称」", "名称 (大小, 日期 到期)"); a document share pasted as its title on
+the line above the link (a kdocs / 腾讯文档 title has no extension) takes that line.
+
+Expiry times are the wall clock the mail shows, labelled with :data:`TIMEZONE`; ``in_zone`` reads the
+same wall clock in the campaign's zone when the link is recorded.
+
 Parsing HTML is the expensive step of reading a mail: ``link_html`` picks the HTML worth parsing (a part
 that names a cloud service at all) and, for a large part, only the text around those names.
 """
@@ -18,7 +26,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, tzinfo
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -38,7 +47,7 @@ _WINDOW = 8 * 1024  # characters kept on each side of such a name: a 163/QQ file
 _MAX_WINDOWS = 200
 # Every host provider_of accepts, as lower-case substrings (a false hit only costs a parse).
 _SERVICE_NAMES = (
-    *("fs.mail.", "large-attachment-download", "mail.qq.com", "kdocs.cn", "docs.wps.cn"),
+    *("fs.mail.", "large-attachment-download", "mail.qq.com", "kdocs.cn", "docs.wps.cn", "docs.qq.com"),
     *_OTHER_SHARE_HOSTS,
 )
 _SERVICE_NAME = re.compile("|".join(re.escape(name) for name in _SERVICE_NAMES))
@@ -64,17 +73,25 @@ _NAMED = (
     re.compile(rf"^\s*([^\n:：/\\*?\"<>|]+?\.(?:{_EXTENSIONS}))\s*[(（]\s*\d", re.IGNORECASE | re.MULTILINE),
     re.compile(r"分享的文件\s*[:：]\s*([^\n]+?)\s*(?:\n|$|链接)"),  # 百度网盘 "通过百度网盘分享的文件：材料.zip"
     re.compile(r"分享了\s*「([^」\n]+)」"),  # 百度网盘 "我用百度网盘分享了「材料.zip」"
-    re.compile(r"【(?:金山文档|WPS文档|WPS云文档)】\s*([^\n]+?)\s*(?:\n|$|https?://)"),  # kdocs share text
+    re.compile(r"【(?:金山文档|WPS文档|WPS云文档|腾讯文档)】\s*([^\n]+?)\s*(?:\n|$|https?://)"),  # doc shares
+    re.compile(r"文件名(?:称)?\s*[:：]\s*([^\n]+?)\s*(?:\n|$)"),  # QQ 文件中转站 "文件名：..."
+    re.compile(r"分享(?:了|的文档|文档|文件)\s*[:：]?\s*[「【《]([^」】》\n]+)[」】》]"),  # WPS "我分享了「...」"
 )
+# Document services whose share text may be just the title above the link.
+_DOCUMENT_PROVIDERS = ("kdocs", "tencent")
+_TITLE_LINE = re.compile(r"^[^\n。！？!?]{2,80}$")  # one short line, not a sentence
+_NOT_A_TITLE = re.compile(r"(?:请|您好|你好|谢谢|查收|查看|如下|附件|[:：]$)")
 _PICKUP_CODE = re.compile(r"(?:提取码|密码)\s*[:：]?\s*([A-Za-z0-9]{4})(?![A-Za-z0-9])")
 _NAME_PARAMS = ("file", "filename", "name", "title", "fn")
 _GENERIC_LINK_TEXT = frozenset(
     {"下载", "点击下载", "预览", "在线预览", "打开", "查看", "点击查看", "保存到网盘", "转存"}
 )
 
+
 def provider_of(url: str) -> str | None:
-    """``"163"``, ``"qq"``, ``"kdocs"``, ``"other"`` (cloud drives) or None for any other link, and for
-    anything but http(s): ``javascript://fs.mail.163.com/...`` has the right host (rules.material)."""
+    """``"163"``, ``"qq"``, ``"kdocs"``, ``"tencent"`` (腾讯文档), ``"other"`` (cloud drives) or None for
+    any other link, and for anything but http(s): ``javascript://fs.mail.163.com/...`` has the right host
+    (rules.material)."""
     if not is_web_link(url.strip()):
         return None
     try:
@@ -88,6 +105,8 @@ def provider_of(url: str) -> str | None:
         return "qq"
     if host in ("kdocs.cn", "www.kdocs.cn", "docs.wps.cn") and path.startswith("/l/"):
         return "kdocs"
+    if host == "docs.qq.com" and path.startswith(("/doc/", "/sheet/", "/slide/", "/pdf/", "/form/", "/mind/")):
+        return "tencent"
     if host in _OTHER_SHARE_HOSTS and (path.startswith(("/s/", "/share/")) or host == "share.weiyun.com"):
         return "other"
     return None
@@ -119,7 +138,14 @@ def find_cloud_links(html: str | None, text: str) -> list[CloudLink]:
     seen_urls = {link.url for link in links}
     seen_names = {(link.provider, link.filename) for link in links if link.filename != UNNAMED}
     for link in _from_text(text):
-        if link.url in seen_urls or (link.provider, link.filename) in seen_names:
+        if link.url in seen_urls:
+            # The text alternative may name what the HTML left unnamed (a title above a bare link).
+            links = [
+                replace(old, filename=link.filename) if old.url == link.url and old.filename == UNNAMED else old
+                for old in links
+            ]
+            continue
+        if (link.provider, link.filename) in seen_names:
             continue
         links.append(link)
         seen_urls.add(link.url)
@@ -135,9 +161,15 @@ def parse_size(text: str) -> str | None:
     return re.sub(r"\s+", "", match.group(1)) if match else None
 
 
+def in_zone(expires_at: datetime, tz: tzinfo) -> datetime:
+    """The expiry's wall clock (as the mail shows it) read in ``tz``, the campaign's time zone."""
+    return expires_at.replace(tzinfo=tz)
+
+
 def parse_expiry(text: str) -> datetime | None:
-    """The first date marked as an expiry (到期 / 到期时间 / 有效期至 ...), in Asia/Shanghai. A date
-    without a time counts from 00:00, the earlier and safer reading."""
+    """The first date marked as an expiry (到期 / 到期时间 / 有效期至 / 过期时间 ...), labelled with
+    :data:`TIMEZONE` (``in_zone`` re-reads it in the campaign's zone). A date without a time counts
+    from 00:00, the earlier and safer reading."""
     for match in _DATE.finditer(text):
         before, after = text[max(0, match.start() - 12) : match.start()], text[match.end() : match.end() + 6]
         if not (_EXPIRY_BEFORE.search(before) or _EXPIRY_AFTER.match(after)):
@@ -165,6 +197,18 @@ def _name_from_text(text: str) -> str | None:
             return match.group(1).strip()
     match = _FILENAME.search(without_urls)
     return match.group(0) if match else None
+
+
+def _title_above(text_before_url: str) -> str | None:
+    """A document share pasted as its title on the line above the link: that line, when it reads
+    like a title (short, one line, not a sentence or a greeting)."""
+    lines = [line.strip() for line in text_before_url.splitlines() if line.strip()]
+    if not lines:
+        return None
+    last = lines[-1].rstrip("：:").strip()
+    if _URL.search(last) or not _TITLE_LINE.match(last) or _NOT_A_TITLE.search(lines[-1]):
+        return None
+    return last
 
 
 def _name_from_url(url: str) -> str | None:
@@ -201,8 +245,14 @@ def _from_html(html: str) -> Iterator[CloudLink]:
     emitted: set[tuple[str, str, str | None]] = set()
     for url, anchors in groups.items():
         provider = provider_of(url) or "other"
-        levels = [level.get_text(" ", strip=True) for level in _blocks(anchors[0], url)]
+        blocks = _blocks(anchors[0], url)
+        levels = [level.get_text(" ", strip=True) for level in blocks]
         filename = _html_name(anchors, url, levels)
+        if filename == UNNAMED and provider in _DOCUMENT_PROVIDERS:
+            lines = blocks[0].get_text("\n", strip=True)
+            anchor_text = anchors[0].get_text(" ", strip=True)
+            cut = lines.find(anchor_text) if anchor_text else -1
+            filename = _title_above(lines[:cut] if cut >= 0 else lines) or UNNAMED
         size_text = next((size for size in map(parse_size, levels) if size), None)
         expires_at = next((when for when in map(parse_expiry, levels) if when), None)
         key = (provider, filename, size_text)
@@ -275,8 +325,11 @@ def _from_text(text: str) -> Iterator[CloudLink]:
         blank = text.find("\n\n", line_end)
         tail = text[line_end : following_end if blank == -1 else min(blank, following_end)]
         previous_end = line_end
+        name = _name_from_text(record) or _name_from_url(url)
+        if name is None and provider in _DOCUMENT_PROVIDERS:
+            name = _title_above(text[start : match.start()])
         yield CloudLink(
-            filename=_name_from_text(record) or _name_from_url(url) or UNNAMED,
+            filename=name or UNNAMED,
             url=_with_pickup_code(url, provider, record + tail),
             provider=provider,
             size_text=parse_size(_URL.sub(" ", record)),

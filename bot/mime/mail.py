@@ -65,7 +65,7 @@ class CloudLink:
 
     filename: str
     url: str
-    provider: str  # "163" | "qq" | "kdocs" | "other"
+    provider: str  # "163" | "qq" | "kdocs" | "tencent" | "other"
     size_text: str | None = None
     expires_at: datetime | None = None
 

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.app import Deps
@@ -42,7 +42,7 @@ from bot.outgoing.outbox import FlushReport, enqueue
 from bot.outgoing.reminders import unreachable_sections
 from bot.outgoing.render import render
 from bot.outgoing.sending import flush_outbox
-from db.models import Outbox
+from db.models import CloudFile, Mail, Outbox
 from rules.progress import outstanding_for, tally
 from rules.schedule import days_left, due_digest_slot, local_today
 
@@ -84,49 +84,72 @@ def due_digest(deps: Deps, now: datetime) -> date | None:
     return due_digest_slot(at=deps.config.coordinator.digest_at, tz=deps.config.campaign.tz, last_done=last, now=now)
 
 
-def build_digest(deps: Deps, now: datetime) -> DigestContext:
+@dataclass(frozen=True)
+class Built:
+    """A digest and what queuing it settles: the highest mail id it covered (the next digest lists
+    mail above it) and the expired cloud links it reported (reported once)."""
+
+    context: DigestContext
+    watermark: int
+    expired_cloud_ids: tuple[int, ...]
+
+
+def build_digest(deps: Deps, now: datetime, *, session: Session | None = None) -> DigestContext:
     """The digest as of ``now``: "since the last digest" means since the last one queued before
-    ``now`` (a digest written right after sending its mail shows the same period, not an empty one)."""
+    ``now`` (a digest written right after sending its mail shows the same period, not an empty one).
+    ``session``: read inside the caller's transaction (a 状态 answer sees the commands it answers)."""
+    if session is not None:
+        return _build(session, deps, now).context
+    with deps.sessions() as s:
+        return _build(s, deps, now).context
+
+
+def _build(s: Session, deps: Deps, now: datetime) -> Built:
     cfg = deps.config
     tz = cfg.campaign.tz
     catalogue = deps.catalogue
     left = days_left(cfg.campaign.deadline, local_today(now, tz))
-    with deps.sessions() as s:
-        snap = take_snapshot(s, catalogue)
-        previous = _last_digest(s, before=now)
-        since = previous.created_at if previous is not None else None
-        failed = s.scalars(select(Outbox).where(Outbox.status == "failed").order_by(Outbox.id)).all()
-        failed_lines = tuple(FailedSendLine(f.kind, tuple(f.recipients), f.subject, f.last_error or "") for f in failed)
-        declarations = tuple(
-            # When the section said so (its mail's arrival), not when the row was written.
-            DeclarationLine(
-                d.indicator_id,
-                d.section,
-                d.source,
-                (d.mail.received_at if d.mail is not None else d.created_at).astimezone(tz),
-            )
-            for d in snap.declarations
+    # The watermark first: mail committed while the digest is built belongs to the next one.
+    top = s.scalar(select(func.max(Mail.id))) or 0
+    snap = take_snapshot(s, catalogue, cfg.campaign)
+    previous = _last_digest(s, before=now)
+    since = previous.created_at if previous is not None else None
+    after_id = previous.mail_watermark if previous is not None else 0
+    failed = s.scalars(select(Outbox).where(Outbox.status == "failed").order_by(Outbox.id)).all()
+    failed_lines = tuple(FailedSendLine(f.kind, tuple(f.recipients), f.subject, f.last_error or "") for f in failed)
+    declarations = tuple(
+        # When the section said so (its mail's arrival), not when the row was written.
+        DeclarationLine(
+            d.indicator_id,
+            d.section,
+            d.source,
+            (d.mail.received_at if d.mail is not None else d.created_at).astimezone(tz),
         )
-        horizon = now + timedelta(days=CLOUD_WARNING_DAYS)
-        clouds = tuple(
-            CloudFileLine(c.filename, c.mail.from_addr, c.url, c.expires_at.astimezone(tz) if c.expires_at else None)
-            for c in snap.cloud_files
-            if c.expires_at is None or c.expires_at <= horizon
+        for d in snap.declarations
+    )
+    horizon = now + timedelta(days=CLOUD_WARNING_DAYS)
+    clouds = tuple(
+        CloudFileLine(c.filename, c.mail.from_addr, c.url, c.expires_at.astimezone(tz) if c.expires_at else None)
+        for c in snap.cloud_files
+        if c.expires_at is None or now < c.expires_at <= horizon
+    )
+    expired = blocks.expired_clouds(snap.cloud_files, now, tz)
+    late = blocks.late_lines(catalogue, snap, tz)
+    errors = tuple(
+        ErrorLine(
+            m.received_at.astimezone(tz),
+            m.from_addr or "（未知）",
+            m.subject or "（无主题）",
+            m.error or "",
+            error_location(str(deps.storage.root / m.raw_path), m.folder, m.uid, m.message_id),
         )
-        errors = tuple(
-            ErrorLine(
-                m.received_at.astimezone(tz),
-                m.from_addr or "（未知）",
-                m.subject or "（无主题）",
-                m.error or "",
-                error_location(str(deps.storage.root / m.raw_path), m.folder, m.uid, m.message_id),
-            )
-            for m in snap.errors
-        )
-        review = blocks.review_lines(s, catalogue, snap.review, tz)
-        problems = blocks.content_problems(s, catalogue)
-        activity = blocks.activity(s, since, tz)
-        arrivals = blocks.arrivals(s, since, tz)
+        for m in snap.errors
+    )
+    review = blocks.review_lines(s, catalogue, snap.review, tz)
+    problems = blocks.content_problems(s, catalogue)
+    activity = blocks.activity(s, since, tz)
+    # By mail id, not by clock (issue 13): an old digest row without a watermark falls back to time.
+    arrivals = blocks.arrivals(s, since, tz, after_id=after_id, upto_id=top)
     notices = tuple(
         f"{section}尚缺{owed}项指标，但配置中没有该科室的负责人邮箱（[[sections]] owners），无法发送催报提醒"
         for section, owed in unreachable_sections(deps, snap.items)
@@ -140,7 +163,7 @@ def build_digest(deps: Deps, now: datetime) -> DigestContext:
         )
     everything = tally(snap.items)
     overall = ProgressLine("全部指标", everything.done, everything.total)
-    return DigestContext(
+    context = DigestContext(
         campaign_title=cfg.campaign.name,
         generated_at=now.astimezone(tz),
         since=since.astimezone(tz) if since is not None else None,
@@ -160,7 +183,10 @@ def build_digest(deps: Deps, now: datetime) -> DigestContext:
         failed_sends=failed_lines,
         errors=errors,
         notices=notices,
+        late=late,
+        cloud_expired=expired,
     )
+    return Built(context, top, tuple(line.id for line in expired))
 
 
 def digest_message(deps: Deps, context: DigestContext, slot: date, now: datetime) -> EmailMessage:
@@ -192,16 +218,27 @@ def send_digest(deps: Deps, now: datetime, *, dry_run: bool = False, flush: bool
     slot = due_digest(deps, now)
     if slot is None:
         return DigestRun(None, None)
-    context = build_digest(deps, now)
-    run = DigestRun(slot, context)
+    with deps.sessions() as s:
+        built = _build(s, deps, now)
+    run = DigestRun(slot, built.context)
     if dry_run:
         return run
     if deps.config.smtp is None:
         log.warning("digest for %s due, but [smtp] is not configured", slot)
         return run
-    message = digest_message(deps, context, slot, now)
+    message = digest_message(deps, built.context, slot, now)
     with deps.sessions.begin() as s:
-        run.queued = enqueue(s, kind="digest", dedupe_key=digest_key(slot), message=message, now=now) is not None
+        row = enqueue(s, kind="digest", dedupe_key=digest_key(slot), message=message, now=now)
+        run.queued = row is not None
+        if row is not None:
+            # Settled with the digest itself: what it covered, and the expired links it has now reported.
+            row.mail_watermark = built.watermark
+            if built.expired_cloud_ids:
+                s.execute(
+                    update(CloudFile)
+                    .where(CloudFile.id.in_(built.expired_cloud_ids), CloudFile.expiry_noted_at.is_(None))
+                    .values(expiry_noted_at=now)
+                )
     if run.queued:
         log.info("digest for %s queued to %s", slot, ", ".join(deps.config.coordinator.emails))
         if flush:

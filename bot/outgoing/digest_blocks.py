@@ -20,16 +20,19 @@ from bot.outgoing.digest_context import (
     ActivityLine,
     ArrivalLine,
     ContentProblemLine,
+    ExpiredCloudLine,
+    LateLine,
     OwedItem,
     ProgressLine,
     ReviewLine,
     SectionProgress,
 )
 from bot.outgoing.messages import short_requirement
-from db.models import Acceptance, Assignment, Attachment, Mail, Outbox, Problem, ReturnRecord, ReviewItem
+from db.models import Acceptance, Assignment, Attachment, CloudFile, Mail, Outbox, Problem, ReturnRecord, ReviewItem
 from rules import codes
 from rules.catalogue import Catalogue
 from rules.commands import problem_command, resolving_command
+from rules.lateness import late_text
 from rules.progress import outstanding_for, tally
 
 ACTIVITY_LINES = 12  # per kind of change; the count says how many there were in all
@@ -111,7 +114,12 @@ def content_problems(s: Session, catalogue: Catalogue) -> tuple[ContentProblemLi
         select(Problem, Assignment)
         .join(Assignment, Assignment.attachment_id == Problem.attachment_id)
         .options(selectinload(Problem.attachment))
-        .where(Problem.code.in_(CONTENT_CODES), Assignment.is_current.is_(True), Assignment.section != "")
+        .where(
+            Problem.code.in_(CONTENT_CODES),
+            Problem.cleared_at.is_(None),
+            Assignment.is_current.is_(True),
+            Assignment.section != "",
+        )
         .order_by(Problem.id, Assignment.id)
     )
     grouped: dict[int, tuple[Problem, list[Assignment]]] = {}
@@ -195,14 +203,23 @@ def activity(s: Session, since: datetime | None, tz: tzinfo) -> tuple[ActivityLi
     )
 
 
-def arrivals(s: Session, since: datetime | None, tz: tzinfo) -> tuple[ArrivalLine, ...]:
+def arrivals(
+    s: Session, since: datetime | None, tz: tzinfo, *, after_id: int | None = None, upto_id: int | None = None
+) -> tuple[ArrivalLine, ...]:
+    """Submissions recorded since the last digest: mail ids above its watermark ``after_id`` up to
+    this digest's ``upto_id`` (ids are handed out in recording order, so two overlapping digests
+    neither drop nor repeat a mail); ``since`` (time) only after a digest that has no watermark."""
     stmt = (
         select(Mail)
         .options(selectinload(Mail.attachments).selectinload(Attachment.assignments))
         .where(Mail.kind == "submission")
         .order_by(Mail.received_at, Mail.id)
     )
-    if since is not None:
+    if upto_id is not None:
+        stmt = stmt.where(Mail.id <= upto_id)
+    if after_id is not None:
+        stmt = stmt.where(Mail.id > after_id)
+    elif since is not None:
         stmt = stmt.where(Mail.processed_at > since)
     lines = []
     for mail in s.scalars(stmt):
@@ -223,3 +240,42 @@ def arrivals(s: Session, since: datetime | None, tz: tzinfo) -> tuple[ArrivalLin
 def by_level1(catalogue: Catalogue, snap: Snapshot) -> tuple[ProgressLine, ...]:
     level1 = tuple(dict.fromkeys(i.level1 for i in catalogue))
     return tuple(ProgressLine(name, t.done, t.total) for name in level1 if (t := tally(snap.items, level1=name)).total)
+
+
+def late_lines(catalogue: Catalogue, snap: Snapshot, tz: tzinfo) -> tuple[LateLine, ...]:
+    """迟报: each (indicator, section) whose current files all came after the deadline day (and no
+    on-time version covers them), in checklist order, with how late the first of them was."""
+    lines = []
+    for item in snap.items:
+        for owner in item.owners:
+            late = snap.late.get((item.indicator.id, owner.section))
+            if late is None:
+                continue
+            first = min(f.received_at for f in snap.files.get(item.indicator.id, []) if f.section == owner.section)
+            lines.append(
+                LateLine(
+                    owner.section,
+                    item.indicator.id,
+                    short_requirement(item.indicator.text, OWED_NAME_CHARS),
+                    first.astimezone(tz),
+                    late_text(late),
+                )
+            )
+    return tuple(lines)
+
+
+def expired_clouds(clouds: Sequence[CloudFile], now: datetime, tz: tzinfo) -> tuple[ExpiredCloudLine, ...]:
+    """Open cloud links past their expiry that no digest has reported yet: each is said once, as a
+    problem for its section (it has to send the file again)."""
+    return tuple(
+        ExpiredCloudLine(
+            c.id,
+            c.mail.section,
+            sender_label(c.mail),
+            c.filename,
+            tuple(c.indicators or ()),
+            c.expires_at.astimezone(tz),
+        )
+        for c in clouds
+        if c.status == "pending" and c.expires_at is not None and c.expires_at <= now and c.expiry_noted_at is None
+    )

@@ -111,6 +111,29 @@ class CloudFileLine:
         return is_web_link(self.url)
 
 
+@dataclass(frozen=True)
+class LateLine:
+    """An item whose material came after the deadline day ended (no on-time file covers it)."""
+
+    section: str
+    indicator_id: str
+    name: str  # the indicator's short requirement
+    received_at: datetime  # the first current file's arrival
+    late: str  # "晚 2 天 3 小时" (rules.lateness.late_text)
+
+
+@dataclass(frozen=True)
+class ExpiredCloudLine:
+    """A cloud link that expired before anyone fetched it: said once, with what to ask the section."""
+
+    id: int  # C3
+    section: str | None
+    sender: str
+    filename: str
+    indicators: tuple[str, ...]
+    expired_at: datetime
+
+
 KIND_LABELS = {
     "receipt": "回执",
     "reminder": "催报提醒",
@@ -177,3 +200,5 @@ class DigestContext:
     failed_sends: tuple[FailedSendLine, ...]
     errors: tuple[ErrorLine, ...]
     notices: tuple[str, ...] = ()  # configuration problems the coordinator should fix
+    late: tuple[LateLine, ...] = ()  # 迟报: items covered only by files that came after the deadline
+    cloud_expired: tuple[ExpiredCloudLine, ...] = ()  # expired unfetched since the last digest (once)

@@ -11,6 +11,8 @@ from a header. When no receipt is queued, in this order (``ReceiptOutcome`` name
 - the mail is not a submission, or ``rules.mailkind.may_auto_answer`` refuses (auto-replies,
   bounces, list mail, mailer-daemon/postmaster/noreply senders, our own address or loop header, a
   sender asking for no auto-replies);
+- the mail arrived more than ``[receipts] max_age_hours`` ago (``rules.receipting.too_old_to_answer``:
+  a mailbox with a backlog is recorded, not answered mail by mail; the poll reports how many);
 - ``rules.receipting`` refuses: a sender intake cannot trust (an unreliable ``From:``, failed
   authentication); a stranger (an address in no section's ``senders``) whose mail is not plausibly a
   submission (no material, no indicator named, bulk-like, phishing-like) or who comes after today's
@@ -51,9 +53,10 @@ from bot.outgoing.sending import signature, warn_unconfigured_once
 from db.models import Assignment, Attachment, CloudFile, Declaration, Mail, Outbox, Problem, ReviewItem
 from rules import codes
 from rules.catalogue import Catalogue
+from rules.lateness import late_text, lateness
 from rules.mailkind import MailKind, may_auto_answer
 from rules.progress import outstanding_for
-from rules.receipting import ReceiptFacts, ReceiptVerdict, Submission, receipt_verdict
+from rules.receipting import ReceiptFacts, ReceiptVerdict, Submission, receipt_verdict, too_old_to_answer
 from rules.sender import SenderVerdict
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,7 @@ log = logging.getLogger(__name__)
 
 class ReceiptOutcome(StrEnum):
     QUEUED = "queued"
+    TOO_OLD = "too_old"  # arrived more than [receipts] max_age_hours ago (a backlog)
     EXISTS = "exists"  # queued or sent before (a re-run)
     NOT_CONFIGURED = "not_configured"
     NOT_ANSWERED = "not_answered"  # not a submission, or loop protection said no
@@ -93,6 +97,10 @@ def enqueue_receipt(
         return ReceiptOutcome.NOT_ANSWERED
     now = deps.clock()
     limits = deps.config.receipts
+    if too_old_to_answer(mail.received_at, now, limits.max_age_hours):
+        log.info("no receipt for %s: arrived %s, more than %d hours ago", mail.message_id, mail.received_at,
+                 limits.max_age_hours)  # fmt: skip
+        return ReceiptOutcome.TOO_OLD
     verdict = receipt_verdict(
         ReceiptFacts(
             trusted=sender.trusted,
@@ -259,10 +267,20 @@ def build_receipt_context(s: Session, deps: Deps, mail: Mail) -> ReceiptContext:
                 "您的邮箱地址不在各科室报送人名单中：材料已登记，但在法规科确认所属科室之前暂不计入任何科室的报送进度。",
             )
         )
+    late = lateness(mail.received_at, deps.config.campaign.deadline, tz)
+    clouds = s.scalars(select(CloudFile).where(CloudFile.mail_id == mail.id).order_by(CloudFile.id)).all()
+    has_files = s.scalar(select(Attachment.id).where(Attachment.mail_id == mail.id).limit(1)) is not None
+    if late is not None and (has_files or clouds):
+        problems.append(
+            ProblemLine(
+                codes.LATE,
+                f"本邮件于{mail.received_at.astimezone(tz):%Y年%m月%d日 %H:%M}收到，截止日期"
+                f"{deps.config.campaign.deadline:%Y年%m月%d日}已过（{late_text(late)}）；材料已登记，记为迟报。",
+            )
+        )
     declared = s.scalars(
         select(Declaration.indicator_id).where(Declaration.mail_id == mail.id).order_by(Declaration.id)
     ).all()
-    clouds = s.scalars(select(CloudFile).where(CloudFile.mail_id == mail.id).order_by(CloudFile.id)).all()
     mail_date = mail.sent_at or mail.received_at
     return ReceiptContext(
         campaign_title=deps.config.campaign.name,

@@ -15,16 +15,12 @@ from datetime import datetime
 
 from bot.app import Deps
 from bot.config import Config, SmtpConfig
-from bot.outgoing.outbox import DEFAULT_PACE_SECONDS, FlushReport, flush
+from bot.outgoing.outbox import FlushReport, flush
 from bot.outgoing.smtp import SmtpAuthError, SmtpError, SmtpPermanentError, SmtpSender, SmtpSettings
 
 log = logging.getLogger(__name__)
 
 _warned_unconfigured = False
-
-PACE_SECONDS = DEFAULT_PACE_SECONDS
-"""Pause between two mails of one batch (163 throttles fast senders); read at each flush."""
-
 
 def smtp_settings(smtp: SmtpConfig) -> SmtpSettings:
     """Settings for one connection. Reads the 授权码 now (a missing secret raises ``ConfigError``)."""
@@ -74,6 +70,9 @@ def flush_outbox(
 ) -> FlushReport | None:
     """Send what is due in the outbox over one connection; None when ``[smtp]`` is not configured.
 
+    Paced and batched as ``[smtp] pace_seconds`` and ``batch_size`` say (``pace_seconds`` here
+    overrides the pace: the demo's local sink needs none).
+
     A missing 授权码 ends the flush like a refused login: nothing is sent, everything stays queued.
     """
     smtp = deps.config.smtp
@@ -89,7 +88,8 @@ def flush_outbox(
         deps.sessions,
         connect,
         now=when,
-        pace_seconds=PACE_SECONDS if pace_seconds is None else pace_seconds,
+        pace_seconds=smtp.pace_seconds if pace_seconds is None else pace_seconds,
+        batch_size=smtp.batch_size,
         sleep=sleep or time.sleep,
     )
     if report.attempted or report.error:

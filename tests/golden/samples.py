@@ -12,7 +12,9 @@ from bot.outgoing.digest_context import (
     DeclarationLine,
     DigestContext,
     ErrorLine,
+    ExpiredCloudLine,
     FailedSendLine,
+    LateLine,
     OverdueLine,
     OwedItem,
     ProgressLine,
@@ -194,6 +196,24 @@ def digest(days_left: int = 10) -> DigestContext:
             ErrorLine(datetime(2025, 6, 20, 9, 1, tzinfo=CST), "zhao@jzhb.gov.cn", "指标40-材料",
                       "附件解压失败：压缩包已损坏",
                       "原始邮件：/var/lib/intake/files/mail/3f/3f9c.eml；邮箱文件夹 INBOX 中 UID 1207"),
+        ),
+        late=(
+            (
+                LateLine("执法支队", "27", "开展行政执法案卷评查",
+                         datetime(2025, 7, 1, 0, 30, tzinfo=CST), "晚 30 分钟"),
+                LateLine("办公室", "31", "落实“谁执法谁普法”普法责任制",
+                         datetime(2025, 7, 2, 9, 12, tzinfo=CST), "晚 1 天 9 小时"),
+            )
+            if days_left < 0
+            else ()
+        ),
+        cloud_expired=(
+            (
+                ExpiredCloudLine(7, "执法支队", "wangli@jzhb.gov.cn", "执法全过程记录视频（6月）.zip", ("27",),
+                                 datetime(2025, 7, 1, 10, 15, tzinfo=CST)),
+            )
+            if days_left < 0
+            else ()
         ),
     )
 

@@ -50,7 +50,7 @@ def test_error_rows_say_where_the_mail_is(
     assert poll_once(app).errors == 2
 
     with app.sessions() as s:
-        errors = snapshot_json(take_snapshot(s, app.catalogue))["errors"]
+        errors = snapshot_json(take_snapshot(s, app.catalogue, app.config.campaign))["errors"]
     by_uid = {e["uid"]: e for e in errors}
     assert set(by_uid) == {garbage_uid, broken_uid}
     for row in errors:

@@ -64,6 +64,7 @@ ca_file = "{smtpd.ca_file}"
 username = "{smtpd.username}"
 from = "{smtpd.username}"
 password_env = "INTAKE_TEST_SMTP_PASSWORD"
+pace_seconds = 0
 
 {sections}
 """,
@@ -75,7 +76,6 @@ password_env = "INTAKE_TEST_SMTP_PASSWORD"
 def config(tmp_path: Path, dovecot: Any, smtpd_tls: SmtpServer, db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", dovecot.password)
     monkeypatch.setenv("INTAKE_TEST_SMTP_PASSWORD", smtpd_tls.password)
-    monkeypatch.setattr("bot.outgoing.sending.PACE_SECONDS", 0.0)  # 163's pacing, not needed by the sink
     path = tmp_path / "config.toml"
     write_config(path, dovecot, smtpd_tls, db_url, tmp_path / "files")
     return str(path)

@@ -94,7 +94,7 @@ def sent_to(server: SmtpServer, address: str) -> list[ReceivedMail]:
 
 def state(app: Deps, indicator: str, section: str) -> State:
     with app.sessions() as s:
-        snap = take_snapshot(s, app.catalogue)
+        snap = take_snapshot(s, app.catalogue, app.config.campaign)
     item = next(p for p in snap.items if p.indicator.id == indicator)
     return next(o.state for o in item.owners if o.section == section)
 

@@ -98,7 +98,7 @@ def test_unknown_sender_auto_reply_and_empty_mail(app, dovecot) -> None:
     assert reasons == ["no_material", "unknown_sender"]
     assert assigned(app) == {("12", "", "x.pdf")}  # recorded, but counted for no section
     with app.sessions() as s:
-        snap = snapshot_json(take_snapshot(s, app.catalogue))
+        snap = snapshot_json(take_snapshot(s, app.catalogue, app.config.campaign))
     item12 = next(i for i in snap["indicators"] if i["id"] == "12")
     assert item12["state"] == "outstanding"
     assert {r["reason"] for r in snap["review"]} == {"no_material", "unknown_sender"}

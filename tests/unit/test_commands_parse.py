@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules.commands import Verb, parse_commands, parse_line, strip_quoted
+from rules.commands import Verb, brings_files, parse_commands, parse_line, strip_quoted
 
 SECTIONS = ("支队", "法规科", "人事科", "财审科", "服务科")
 
@@ -131,3 +131,42 @@ def test_a_reason_on_the_next_line_belongs_to_a_dismiss_too() -> None:
 def test_a_mistyped_section_is_left_over_for_the_suggestion() -> None:
     command = parse_line("指派 R1 办公司 50", ("办公室", "支队"))
     assert command is not None and command.unknown == ("办公司",) and command.indicators == ("50",)
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "brings"),
+    [
+        ("已下载 C3", "", True),
+        ("已下载 C3", "已下载 C4", True),
+        ("fetched c12", "", True),
+        ("已下载 C3", "确认 指标12", False),  # a file with any other command is a submission
+        ("确认 指标12", "", False),
+        ("指标12 材料", "", False),
+    ],
+)
+def test_only_fetched_commands_bring_their_files(subject: str, body: str, brings: bool) -> None:
+    commands = parse_commands(subject, body, ["支队"])
+    assert brings_files(commands) is brings
+
+
+@pytest.mark.parametrize(
+    ("line", "verb", "refs", "reason"),
+    [
+        ("已下载 C3", Verb.FETCHED, ("C3",), ""),
+        ("已下载C3", Verb.FETCHED, ("C3",), ""),
+        ("关闭 C3 原因：已请支队重新发送", Verb.DISMISS, ("C3",), "已请支队重新发送"),
+        ("解除涉密 A34", Verb.CLEAR_FLAG, ("A34",), ""),
+        ("非涉密 R8", Verb.CLEAR_FLAG, ("R8",), ""),
+        ("clear-flag a34", Verb.CLEAR_FLAG, ("a34",), ""),
+    ],
+)
+def test_issue13_verbs(line: str, verb: Verb, refs: tuple[str, ...], reason: str) -> None:
+    command = parse_line(line, ["支队"])
+    assert command is not None
+    assert (command.verb, command.refs, command.reason, command.unknown) == (verb, refs, reason, ())
+
+
+@pytest.mark.parametrize("line", ["非涉密材料已上传", "已下载完毕，谢谢", "已下载"])
+def test_sentences_that_start_like_the_new_verbs_are_not_commands(line: str) -> None:
+    command = parse_line(line, ["支队"])
+    assert command is None or command.refs == ()

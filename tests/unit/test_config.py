@@ -37,6 +37,20 @@ def test_example_config_loads_with_every_section() -> None:
     assert cfg.coordinator.require_auth_pass is True
     assert cfg.coordinator.authserv_ids == ("mx*",)  # Coremail stamps its short MX name (MAIL-FACTS)
     assert cfg.receipts.max_stranger_receipts_per_day == 20
+    assert cfg.receipts.max_age_hours == 72
+    assert (cfg.smtp.pace_seconds, cfg.smtp.batch_size) == (3.0, 40)
+
+
+def test_sending_pace_and_receipt_age_default_when_left_out(tmp_path: Path) -> None:
+    data = example()
+    for key in ("pace_seconds", "batch_size"):
+        del data["smtp"][key]
+    del data["receipts"]["max_age_hours"]
+    cfg = parse_config(data, tmp_path / "config.toml")
+    assert cfg.smtp is not None and (cfg.smtp.pace_seconds, cfg.smtp.batch_size) == (3.0, 40)
+    assert cfg.receipts.max_age_hours == 72
+    data["smtp"]["pace_seconds"] = 0  # the test sink and company servers: no pause
+    assert parse_config(data, tmp_path / "config.toml").smtp.pace_seconds == 0.0  # type: ignore[union-attr]
 
 
 def test_authserv_ids_default_to_none_trusted(tmp_path: Path) -> None:
@@ -95,6 +109,10 @@ def test_secret_from_file(tmp_path: Path) -> None:
             "receipts.max_stranger_receipts_per_day",
             "非负",
         ),
+        (lambda d: d["receipts"].update(max_age_hours=0), "receipts.max_age_hours", "正整数"),
+        (lambda d: d["smtp"].update(pace_seconds=-1), "smtp.pace_seconds", "非负数"),
+        (lambda d: d["smtp"].update(pace_seconds="3s"), "smtp.pace_seconds", "类型应为"),
+        (lambda d: d["smtp"].update(batch_size=0), "smtp.batch_size", "正整数"),
         (lambda d: d["sections"][1].update(senders=["fuwuke@example.com"]), "sections[1].senders", "同时属于"),
         (lambda d: d["reminders"].update(days_before=[7, -1]), "reminders.days_before", "非负整数"),
         (lambda d: d["reminders"].update(overdue_every_days=0), "reminders.overdue_every_days", "正整数"),
