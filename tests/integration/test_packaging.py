@@ -57,6 +57,6 @@ def test_wheel_and_editable_install_print_no_warnings(tmp_path: Path) -> None:
     (built,) = (tmp_path / "dist").glob("intake-*.whl")
     names = set(zipfile.ZipFile(built).namelist())
     assert {"rules/data/checklist.json", "templates/digest.txt", "db/alembic.ini"} <= names
-    assert "db/migrations/versions/0006_action_log.py" in names
+    assert "db/migrations/versions/0004_action_log.py" in names
     metadata = zipfile.ZipFile(built).read(next(n for n in names if n.endswith("METADATA"))).decode()
     assert "License-Expression: MIT" in metadata

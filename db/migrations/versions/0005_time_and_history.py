@@ -9,7 +9,7 @@
 - ``problem.cleared_at``: the coordinator checked a ``possibly_classified`` file and cleared the flag.
 
 Revision ID: 0005
-Revises: 0006 (issue 14's action log; 0004 is issue 11's, chained by the lead at merge)
+Revises: 0004 (the action log)
 Create Date: 2026-12-10
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0006"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
