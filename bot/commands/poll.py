@@ -17,6 +17,7 @@ from bot.ingest.faults import PollStopped
 from bot.ingest.poll import PollReport, poll_once
 from bot.mailbox.errors import ImapAuthError, ImapError, ImapUnsafeLoginError
 from bot.outgoing.sending import flush_outbox
+from bot.scheduler import stop_on_signals
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     deps = open_app(args)
     if deps is None:
         return 1
+    stop_on_signals(deps.stopping)  # SIGTERM / Ctrl-C: stop after the current mail, spool cleaned
     try:
         report = _poll(deps)
         print(summary(report))
