@@ -121,8 +121,14 @@ def export(deps: Deps, target: Path, *, make_zip: bool = False) -> ExportReport:
         if make_zip:
             report.zip_path = target.with_name(target.name + ".zip")
             os.replace(packed, report.zip_path)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(work, ignore_errors=True)
+        if isinstance(exc, OSError):
+            where = f"（{exc.filename}）" if exc.filename else ""
+            raise ExportError(
+                f"导出失败：{exc.strerror or exc}{where}。没有留下不完整的目录；"
+                "处理后（如清理磁盘空间）重新运行同一条命令即可"
+            ) from exc
         raise
     finally:
         packed.unlink(missing_ok=True)
