@@ -47,7 +47,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import Deps
 from bot.config import Config
-from bot.ingest.faults import PollStopped
+from bot.ingest.faults import PollStopped, transient_message
 from bot.ingest.poll import poll_once
 from bot.mailbox.errors import ImapError
 from bot.outgoing.digest import send_digest
@@ -98,8 +98,8 @@ def run_flush_job(deps: Deps) -> None:
         return
     try:
         flush_outbox(deps)
-    except Exception:
-        log.exception("outbox flush failed")
+    except Exception as exc:
+        _failed("outbox flush", exc)
 
 
 def run_reminder_job(deps: Deps) -> None:
@@ -108,13 +108,23 @@ def run_reminder_job(deps: Deps) -> None:
         return
     try:
         run = send_reminders(deps, deps.clock())
-    except Exception:
-        log.exception("reminders failed")
+    except Exception as exc:
+        _failed("reminders", exc)
         return
     if run.queued:
         log.info("reminders: %d queued (%s)", len(run.queued), ", ".join(r.section for r in run.queued))
     upcoming = ReminderSlots(deps.config).get_next_fire_time(None, deps.clock())
     log.info("next reminder slot: %s", upcoming.isoformat() if upcoming else "none left")
+
+
+def _failed(job: str, exc: Exception) -> None:
+    """Log a job's failure: a transient fault (disk, database) as its Chinese cause and fix, since the
+    next run simply retries; anything else with its traceback, for the maintainer."""
+    message = transient_message(exc)
+    if message is not None:
+        log.error("%s failed: %s", job, message)
+    else:
+        log.exception("%s failed", job)
 
 
 class ReminderSlots(BaseTrigger):  # type: ignore[misc]  # apscheduler ships no types
@@ -150,8 +160,8 @@ def run_digest_job(deps: Deps) -> None:
         return
     try:
         run = send_digest(deps, deps.clock())
-    except Exception:
-        log.exception("digest failed")
+    except Exception as exc:
+        _failed("digest", exc)
         return
     if run.queued:
         log.info("digest for %s queued", run.slot)

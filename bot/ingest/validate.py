@@ -91,8 +91,8 @@ def validate_mail(s: Session, mail: Mail, texts: dict[str, Extracted], catalogue
             add(
                 att,
                 codes.OVER_LIMIT,
-                f"附件《{att.filename}》超出自动处理的限制：{extracted.reason}。文件已保存，"
-                "未统计字数、未检查涉密标记，请人工查看。",
+                f"附件《{att.filename}》超出自动处理的限制：{extracted.reason}。文件已收到并保存，"
+                "但未能自动统计字数和检查涉密标记，将由协调人人工查看。",
             )
             _review_over_limit(s, mail, att, extracted)
             continue
