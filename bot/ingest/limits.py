@@ -8,7 +8,8 @@ A 5 MB subject took minutes to decode and hundreds of MB to match, and came back
   ``MAX_FIELD_BYTES``, cut between folded lines (so RFC 2047 encoded words stay whole) or, in one
   unfolded line, at the last blank before the limit;
 - ``bound`` (IncomingMail -> IncomingMail, after parsing): subject, sender name, Message-ID, file names
-  and body text clipped to what display, matching and the database's indexes can use.
+  and body text clipped to what display, matching and the database's indexes can use, and cleaned of
+  control characters as ``db.hygiene`` would store them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from bot.mime.mail import DecodedText, IncomingMail, Material
+from db.hygiene import clean_text
 
 MAX_FIELD_BYTES = 32 * 1024  # a To: with 300 recipients is about 12 KB
 MAX_SUBJECT_CHARS = 1000
@@ -87,18 +89,21 @@ def clip_header_file(path: Path, workdir: Path) -> Path:
 
 
 def _clip(text: str, limit: int) -> str:
+    # Cleaned as the database will store it, so that comparing a mail with its recorded row (a
+    # re-poll after a rescan) compares like with like.
+    text = clean_text(text)
     return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
 
 
 def _name(material: Material) -> Material:
     name = material.filename
-    if len(name.text) <= MAX_FILENAME_CHARS:
-        return material
-    stem, dot, ext = name.text.rpartition(".")
-    if not dot or len(ext) > 16:
-        stem, dot, ext = name.text, "", ""
-    text = stem[: MAX_FILENAME_CHARS - len(dot + ext) - 1] + ELLIPSIS + dot + ext
-    return replace(material, filename=DecodedText(text, name.raw))
+    text = clean_text(name.text)
+    if len(text) > MAX_FILENAME_CHARS:
+        stem, dot, ext = text.rpartition(".")
+        if not dot or len(ext) > 16:
+            stem, dot, ext = text, "", ""
+        text = stem[: MAX_FILENAME_CHARS - len(dot + ext) - 1] + ELLIPSIS + dot + ext
+    return material if text == name.text else replace(material, filename=DecodedText(text, name.raw))
 
 
 def bound(mail: IncomingMail) -> IncomingMail:
@@ -106,12 +111,12 @@ def bound(mail: IncomingMail) -> IncomingMail:
     return replace(
         mail,
         subject=DecodedText(_clip(mail.subject.text, MAX_SUBJECT_CHARS), mail.subject.raw),
-        from_addr=mail.from_addr[:MAX_ADDRESS_CHARS],
+        from_addr=clean_text(mail.from_addr, MAX_ADDRESS_CHARS),
         from_name=_clip(mail.from_name, MAX_NAME_CHARS),
-        message_id=mail.message_id[:MAX_MESSAGE_ID_CHARS],
-        to_addrs=tuple(a[:MAX_ADDRESS_CHARS] for a in mail.to_addrs[:MAX_RECIPIENTS]),
-        in_reply_to=mail.in_reply_to[:MAX_MESSAGE_ID_CHARS] if mail.in_reply_to else mail.in_reply_to,
-        references=tuple(r[:MAX_MESSAGE_ID_CHARS] for r in mail.references[-MAX_RECIPIENTS:]),
+        message_id=clean_text(mail.message_id, MAX_MESSAGE_ID_CHARS),
+        to_addrs=tuple(clean_text(a, MAX_ADDRESS_CHARS) for a in mail.to_addrs[:MAX_RECIPIENTS]),
+        in_reply_to=clean_text(mail.in_reply_to, MAX_MESSAGE_ID_CHARS) if mail.in_reply_to else mail.in_reply_to,
+        references=tuple(clean_text(r, MAX_MESSAGE_ID_CHARS) for r in mail.references[-MAX_RECIPIENTS:]),
         body_text=mail.body_text[:MAX_BODY_CHARS],
         headers={k: v[:MAX_HEADER_CHARS] for k, v in mail.headers.items()},
         materials=[_name(m) for m in mail.materials],

@@ -220,17 +220,18 @@ def _process(deps: Deps, raw: bytes | Path, raw_sha: str, source: Source, workdi
         except ParseError as exc:
             return _record_unparseable(deps, raw, raw_sha, source, str(exc))
         texts: dict[str, Extracted] = {}  # documents are read once, however often the writes are retried
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
+        attempt = 1
+        while True:
             try:
                 return _record(deps, mail, raw, raw_sha, source, texts)
             except IntegrityError as exc:
                 # Only the dedupe key's conflict may mean "recorded already", and the retry's first
                 # step finds out; any other conflict is a concurrent writer, and the retry reads anew.
-                which = "the same mail" if unique_violation(exc, "mail", ["dedupe_key"]) else describe(exc)
                 if attempt == WRITE_ATTEMPTS:
                     raise
+                which = "the same mail" if unique_violation(exc, "mail", ["dedupe_key"]) else describe(exc)
                 log.info("mail uid=%s: conflict with a concurrent writer (%s); retrying", source.uid, which)
-        raise AssertionError("unreachable")  # pragma: no cover
+                attempt += 1
     except (ImapError, ExtractionStopped):
         raise  # the mailbox is away, or we were asked to stop: the cursor keeps what was committed
     except Exception as exc:

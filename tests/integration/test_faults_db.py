@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 import bot.ingest.poll
 import db.session
@@ -126,6 +126,10 @@ def test_nul_and_control_characters_are_cleaned_at_the_database(app: Deps, dovec
     assert not any("INSERT" in t or "\x00" in t for t in texts)
     with app.storage.open(mail.raw_path) as f:  # the raw mail keeps what was sent
         assert base64.b64encode("支队\x00报送\x1b[31m材料".encode()) in f.read()
+    with app.sessions.begin() as s:  # a rescan (UIDVALIDITY changed, cursor cleared by hand) ...
+        s.execute(delete(MailboxCursor))
+    again = poll_once(app)
+    assert (again.mails, again.duplicates) == (0, 1)  # ... knows the cleaned mail for the same one
     assert_invariant(app, [raw])
 
 
