@@ -18,8 +18,7 @@ from bot.app import build
 from bot.config import load_config
 from bot.ingest.poll import poll_once
 from db.models import Mail, MailAttempt, ReviewItem
-from tests.support.app import write_config_file
-from tests.support.faults import assert_invariant
+from tests.support.faults import assert_invariant, write_config
 from tests.support.mails import doc, submission
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,7 +65,7 @@ def spool_entries(files: Path) -> list[str]:
 
 
 def test_a_mail_the_poller_dies_on_twice_is_set_aside_and_the_rest_recorded(
-    tmp_path: Path, dovecot: Any, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, db_url: str, dovecot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", dovecot.password)
     mails = [
@@ -76,7 +75,7 @@ def test_a_mail_the_poller_dies_on_twice_is_set_aside_and_the_rest_recorded(
     ]
     dovecot.append_many(mails)
     config, files = tmp_path / "config.toml", tmp_path / "files"
-    write_config_file(config, dovecot, files, tmp_path / "intake.db")
+    write_config(config, dovecot, files, db_url)
 
     for death in (1, 2):
         died = run_dying_poller(config, dovecot.password)
@@ -111,12 +110,14 @@ def test_a_mail_the_poller_dies_on_twice_is_set_aside_and_the_rest_recorded(
         deps.close()
 
 
-def test_one_death_is_retried_normally(tmp_path: Path, dovecot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_death_is_retried_normally(
+    tmp_path: Path, db_url: str, dovecot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", dovecot.password)
     mails = [submission("指标24", [("24-执法.pdf", doc("poison once"))], message_id="<poison@x>")]
     dovecot.append_many(mails)
     config, files = tmp_path / "config.toml", tmp_path / "files"
-    write_config_file(config, dovecot, files, tmp_path / "intake.db")
+    write_config(config, dovecot, files, db_url)
     assert run_dying_poller(config, dovecot.password).returncode == -9
     deps = build(load_config(config))
     try:

@@ -33,9 +33,8 @@ from bot.outgoing.outbox import enqueue
 from bot.outgoing.sending import flush_outbox
 from db.models import Mail, Outbox
 from tests.fixtures.smtpd import SmtpServer
-from tests.support.app import write_config_file
 from tests.support.bombs import pdf_bomb
-from tests.support.faults import assert_invariant, wait_until
+from tests.support.faults import assert_invariant, wait_until, write_config
 from tests.support.mails import doc, submission
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,9 +50,8 @@ def systemd_stop_timeout() -> float:
 
 
 @pytest.fixture
-def config(tmp_path: Path, dovecot: Any, smtpd_tls: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "config.toml"
-    write_config_file(path, dovecot, tmp_path / "files", tmp_path / "intake.db")
+def config(tmp_path: Path, db_url: str, dovecot: Any, smtpd_tls: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = write_config(tmp_path / "config.toml", dovecot, tmp_path / "files", db_url)
     with path.open("a", encoding="utf-8") as f:
         f.write(
             f'\n[smtp]\nhost = "{smtpd_tls.host}"\nport = {smtpd_tls.port}\nssl = true\n'

@@ -23,12 +23,14 @@ from contextlib import contextmanager
 from email.parser import BytesParser
 from email.policy import compat32
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.app import Deps
 from db.models import Mail, ReviewItem
+from tests.support.app import write_config_file
 
 
 def _unavailable(reason: str) -> None:
@@ -103,6 +105,14 @@ def hold_write_lock(db_url: str) -> Iterator[subprocess.Popen[str]]:
             proc.stdin.write("\n")
             proc.stdin.flush()
             proc.wait(30)
+
+
+def write_config(path: Path, dovecot: Any, files: Path, db_url: str) -> Path:
+    """A config.toml for subprocess tests (``tests.support.app.write_config_file``) on any database."""
+    write_config_file(path, dovecot, files, path.parent / "unused.db")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(f'database = "sqlite:///{path.parent / "unused.db"}"', f'database = "{db_url}"'))
+    return path
 
 
 def message_id_of(raw: bytes) -> str:
