@@ -203,7 +203,9 @@ def process_one(deps: Deps, raw: bytes | Path, source: Source, *, spool: Path | 
         settled = True
         return outcome
     except MemoryError:
-        settled = True  # keep the mark: running out of memory on a mail counts like dying on it
+        settled = True  # running out of memory on a mail counts like dying on it
+        with contextlib.suppress(Exception):
+            quarantine.count_as_death(deps.sessions, source)
         raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

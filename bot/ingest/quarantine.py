@@ -79,6 +79,18 @@ def abandon(sessions: sessionmaker[Session], source: Source) -> None:
         finish(s, source)
 
 
+def count_as_death(sessions: sessionmaker[Session], source: Source) -> None:
+    """The process ran out of memory on the mail and lives on (the MemoryError was caught): leave the
+    mark as if its owner had died, so that the next attempt counts it."""
+    key = _key(source)
+    if key is None:
+        return
+    with sessions.begin() as s:
+        mark = s.get(MailAttempt, key)
+        if mark is not None:
+            mark.owner = "out-of-memory"  # no process token: never alive
+
+
 def forget_settled(s: Session, folder: str, uidvalidity: int, last_uid: int) -> None:
     """Drop marks the folder's cursor has passed (another poller recorded those mails) or that belong
     to an older UIDVALIDITY."""

@@ -137,3 +137,12 @@ def test_in_progress_marks(migrated_session: sessionmaker[Session]) -> None:
     assert left == [("INBOX", 7, 43), ("垃圾邮件", 6, 1)]
     quarantine.abandon(migrated_session, Source("INBOX", 7, 43, datetime.now(UTC)))
     assert quarantine.begin(migrated_session, Source(None, None, None, datetime.now(UTC))) == 0  # no UID: no mark
+
+
+def test_running_out_of_memory_counts_as_a_death(migrated_session: sessionmaker[Session]) -> None:
+    source = Source("INBOX", 7, 42, datetime.now(UTC))
+    assert quarantine.begin(migrated_session, source) == 0
+    quarantine.count_as_death(migrated_session, source)  # this process caught a MemoryError and lives on
+    assert quarantine.begin(migrated_session, source) == 1
+    quarantine.count_as_death(migrated_session, source)
+    assert quarantine.begin(migrated_session, source) == quarantine.MAX_DEATHS  # set aside now
