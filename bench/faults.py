@@ -5,7 +5,8 @@ to stop.
 1. Bombs. For each document (an ordinary .docx statement first, as the baseline of this run), one mail
    in a fresh mailbox of a private Dovecot, polled by a fresh process. Printed: wall seconds of the
    poll, the poll process's own peak RSS (its high-water mark reset after start-up), the peak RSS of
-   its largest child (the document reader, if any), and the problem codes recorded.
+   its largest child (the document reader, if any; the kernel counts a child from the fork, so this
+   is at least the poll's own size at that moment), and the problem codes recorded.
 2. Stop. ``intake run`` with 20 mails queued in the outbox (paced 3 s apart, as in production) and
    reminders due; SIGTERM once two mails are out. Printed: seconds from SIGTERM to exit, and how many
    mails went out.
