@@ -50,6 +50,7 @@ CLOUD_FILE_STATUSES = ("pending", "fetched")
 OUTBOX_KINDS = ("receipt", "reminder", "digest", "command_reply", "return_notice")
 OUTBOX_STATUSES = ("queued", "sent", "failed")
 ACTION_SOURCES = ("mail", "cli")
+PENDING_COMMAND_STATUSES = ("pending", "done")
 
 CURRENT_VERSION_INDEX = "uq_assignment_current"
 
@@ -128,10 +129,11 @@ class Mail(Base):
     __tablename__ = "mail"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # Message-ID when present, else "sha256:<hash of the raw bytes>".
+    # "<Message-ID>#from:<sender address>" when the mail has a Message-ID (the same Message-ID from
+    # another address is another mail), else "sha256:<hash of the raw bytes>".
     dedupe_key: Mapped[str] = mapped_column(CleanString(), unique=True)
     message_id: Mapped[str | None] = mapped_column(CleanString(), index=True)
-    raw_sha256: Mapped[str] = mapped_column(CleanString(64))
+    raw_sha256: Mapped[str] = mapped_column(CleanString(64), index=True)  # the same bytes are the same mail
     raw_path: Mapped[str] = mapped_column(CleanString())  # storage-relative path of the .eml
     folder: Mapped[str | None] = mapped_column(CleanString(255))
     uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
@@ -341,3 +343,23 @@ class ReturnRecord(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     attachment: Mapped[Attachment | None] = relationship()
+
+
+class PendingCommand(Base):
+    """Mailed commands that could not be verified (``rules.authority``), waiting for the coordinator to
+    reply with the one-time ``code`` mailed to her configured address; used at most once, until
+    ``expires_at``."""
+
+    __tablename__ = "pending_command"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(CleanString(16), unique=True)
+    mail_id: Mapped[int] = mapped_column(ForeignKey("mail.id"), index=True)  # the command mail
+    scope_mail_id: Mapped[int | None] = mapped_column(ForeignKey("mail.id"))  # the receipt it answered
+    commands: Mapped[str] = mapped_column(CleanText)  # the command lines as written, one per line
+    sent_to: Mapped[str] = mapped_column(CleanString())  # the configured coordinator address the code went to
+    status: Mapped[str] = mapped_column(CleanString(32), default="pending")  # PENDING_COMMAND_STATUSES
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    confirmed_mail_id: Mapped[int | None] = mapped_column(ForeignKey("mail.id"))  # the reply quoting the code
+    confirmed_at: Mapped[datetime | None]

@@ -7,7 +7,7 @@ they stay readable after the session has closed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import case, select
@@ -21,6 +21,7 @@ from db.models import (
     Mail,
     MailboxCursor,
     Outbox,
+    PendingCommand,
     ReviewItem,
     StoredFile,
     utcnow,
@@ -71,6 +72,22 @@ def save_cursor(s: Session, folder: str, uidvalidity: int, last_uid: int) -> Mai
 def mail_by_dedupe_key(s: Session, key: str) -> Mail | None:
     """The mail already recorded under ``key`` (Message-ID or "sha256:<hash>"), if any."""
     return s.scalars(select(Mail).where(Mail.dedupe_key == key)).one_or_none()
+
+
+def mail_by_raw_sha256(s: Session, raw_sha256: str) -> Mail | None:
+    """A mail read and recorded from exactly these bytes, if any (a rescan, a second folder). Mail
+    that could not be parsed does not count: a later, better parser may read it."""
+    stmt = select(Mail).where(Mail.raw_sha256 == raw_sha256, Mail.kind != "unparseable").order_by(Mail.id)
+    return s.scalars(stmt.limit(1)).first()
+
+
+def attachment_ids_reviewed_for(s: Session, reasons: Iterable[str]) -> set[int]:
+    """Files that got a review item for one of ``reasons``, whatever became of the item (the caller
+    passes ``rules.codes.NOT_MATERIAL``: files kept but never counted nor exported)."""
+    stmt = select(ReviewItem.attachment_id).where(
+        ReviewItem.reason.in_(sorted(reasons)), ReviewItem.attachment_id.is_not(None)
+    )
+    return {i for i in s.scalars(stmt) if i is not None}
 
 
 def stored_file(s: Session, sha256: str) -> StoredFile | None:
@@ -153,6 +170,23 @@ def pending_cloud_files(s: Session) -> Sequence[CloudFile]:
         .order_by(CloudFile.expires_at.is_(None), CloudFile.expires_at, CloudFile.id)
     )
     return s.scalars(stmt).all()
+
+
+# -- commands waiting for the coordinator's confirmation ---------------------------------------------
+
+
+def find_pending(s: Session, codes_quoted: Iterable[str]) -> int | None:
+    """The id of the held command whose code is among ``codes_quoted`` (used or not), newest first."""
+    wanted = list(codes_quoted)
+    if not wanted:
+        return None
+    stmt = select(PendingCommand.id).where(PendingCommand.code.in_(wanted)).order_by(PendingCommand.id.desc())
+    return s.scalars(stmt.limit(1)).first()
+
+
+def pending_created_since(s: Session, since: datetime) -> int:
+    """How many confirmations were asked for since ``since``."""
+    return len(s.scalars(select(PendingCommand.id).where(PendingCommand.created_at >= since)).all())
 
 
 # -- outbox -------------------------------------------------------------------------------------------

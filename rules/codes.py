@@ -17,6 +17,7 @@ OVER_WORD_LIMIT = "over_word_limit"  # a 情况说明 longer than the item allow
 WORD_COUNT_UNKNOWN = "word_count_unknown"  # a 情况说明 whose text cannot be read
 POSSIBLY_CLASSIFIED = "possibly_classified"  # 涉密/秘密/机密/绝密 in a name, subject or document head
 OVER_LIMIT = "over_limit"  # a file too big or too costly to read (size, zip bomb, pages, memory, time)
+BIDI_IN_NAME = "bidi_in_name"  # a file name carried bidi controls (they can disguise the extension)
 
 # -- review reasons: things the coordinator has to decide ------------------------------------------
 NEEDS_REVIEW = "needs_review"  # the matcher could not place a file with certainty
@@ -26,8 +27,15 @@ UNPARSEABLE = "unparseable"  # a mail nothing could be read from (kept raw)
 COMMAND_REFUSED = "command_refused"  # command words in a mail intake did not obey
 RECEIPT_CAPPED = "receipt_capped"  # a sender reached the daily cap of receipts
 QUARANTINED = "quarantined"  # a mail the poller died on twice: set aside (kept raw), the poll went on
-# OVER_LIMIT is also a review reason: the coordinator looks at the file by hand.
+SENDER_UNVERIFIED = "sender_unverified"  # From unreliable or failing authentication (rules.sender)
+COMMAND_PENDING = "command_pending"  # a command waits for the coordinator's confirmation code
+EXECUTABLE = "executable"  # an executable or script: never material (rules.material)
+DAMAGED_ENCODING = "damaged_encoding"  # the part's transfer encoding was damaged
+CONTAINER_UNOPENED = "container_unopened"  # an archive intake could not open (encrypted, over a limit)
+# The review reasons of files that are not material: never counted, never exported.
+NOT_MATERIAL = frozenset({EXECUTABLE, DAMAGED_ENCODING, CONTAINER_UNOPENED})
 # POSSIBLY_CLASSIFIED is also a review reason: the coordinator decides whether the file may be used.
+# OVER_LIMIT is also a review reason: the coordinator looks at the file by hand.
 
 # The short Chinese label of each review reason, as `intake review` and the digest list them.
 REVIEW_LABELS: dict[str, str] = {
@@ -40,4 +48,9 @@ REVIEW_LABELS: dict[str, str] = {
     RECEIPT_CAPPED: "回执超限",
     OVER_LIMIT: "文件超出处理限制",
     QUARANTINED: "邮件处理中断",
+    SENDER_UNVERIFIED: "发件人未验证",
+    COMMAND_PENDING: "指令待确认",
+    EXECUTABLE: "可执行文件",
+    DAMAGED_ENCODING: "附件编码损坏",
+    CONTAINER_UNOPENED: "压缩包未打开",
 }

@@ -15,8 +15,8 @@ A verb must be followed by a space, a colon or comma, the end of the line, or di
 (确认指标12): "确认收到，谢谢" is a sentence, not a command. In a reply to a receipt, the refs may be
 left out (``退回 原因：...``): the caller fills in the receipt's mail.
 
-Also here: ``strip_quoted`` (the quoted original of a reply) and ``auth_failure`` (what the
-receiving server's Authentication-Results says about the From domain).
+Also here: ``strip_quoted`` (the quoted original of a reply). Whether a command may run is
+``rules.authority``'s decision.
 """
 
 from __future__ import annotations
@@ -240,43 +240,3 @@ HELP_LINES = (
     "回复回执邮件时可省略文件编号，例如：退回 原因：……、确认。",
     "英文同义：assign / return / accept / na / status / help。",
 )
-
-
-# --- Authentication-Results (RFC 8601) ---------------------------------------------------------
-
-_METHOD = re.compile(r"\b(dkim|spf|dmarc)\s*=\s*([a-z]+)", re.IGNORECASE)
-_PROPERTY = re.compile(r"\b(header\.d|header\.i|header\.from|smtp\.mailfrom|smtp\.helo)\s*=\s*([^\s;]+)", re.I)
-
-
-def _domain(value: str) -> str:
-    return value.strip("\"'<>").rpartition("@")[2].lower().rstrip(".")
-
-
-def _related(domain: str, from_domain: str) -> bool:
-    return (
-        not domain or domain == from_domain or from_domain.endswith("." + domain) or domain.endswith("." + from_domain)
-    )
-
-
-def auth_failure(results: str, from_addr: str) -> str | None:
-    """Why the receiving server's ``Authentication-Results`` discredits ``from_addr``, or None.
-
-    A ``dkim=fail``, ``spf=fail`` or ``dmarc=fail`` result whose domain (header.d / header.i /
-    header.from / smtp.mailfrom) is the From domain, or that names no domain, counts. ``softfail``,
-    ``neutral``, ``none`` and ``temperror`` do not: they are not evidence of forgery.
-
-    >>> auth_failure("mx.163.com; dkim=fail header.d=example.com; spf=pass", "a@example.com")
-    'dkim=fail (example.com)'
-    >>> auth_failure("mx.163.com; dkim=pass header.d=example.com", "a@example.com") is None
-    True
-    """
-    from_domain = _domain(from_addr)
-    for clause in results.split(";"):
-        method = _METHOD.search(clause)
-        if method is None or method.group(2).lower() != "fail":
-            continue
-        domains = [_domain(v) for _, v in _PROPERTY.findall(clause)]
-        if not domains or any(_related(d, from_domain) for d in domains):
-            shown = next((d for d in domains if d), from_domain)
-            return f"{method.group(1).lower()}=fail ({shown})"
-    return None

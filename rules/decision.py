@@ -24,8 +24,10 @@ class AttachmentDecision:
     indicators: tuple[str, ...]  # empty when needs_review
     needs_review: bool
     candidates: tuple[str, ...] = ()  # ranked, best first; only meaningful when needs_review
-    matched_by: str = ""  # "filename" | "subject" | "similarity" | "" (review)
-    reason: str = ""  # Chinese explanation, mostly for reviews
+    matched_by: str = ""  # "filename" | "subject" | "similarity" | "" (review): where the evidence was
+    reason: str = ""  # why it went to review, in Chinese (rules.match_reasons)
+    evidence: str = ""  # the rule that decided it: "filename-number", ..., "review:<reason>"
+    advice: str = ""  # for a review: what the sender can write next time, in Chinese
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -33,6 +35,7 @@ class AttachmentDecision:
             "indicators": list(self.indicators),
             "needs_review": self.needs_review,
             "candidates": list(self.candidates),
+            "evidence": self.evidence,
         }
 
 

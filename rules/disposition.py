@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from rules import codes
 from rules.catalogue import Catalogue
 from rules.decision import Decision
+from rules.material import NotMaterial
+from rules.visible import has_bidi_controls, strip_format
 
 # Marks people add when they re-send a corrected file; stripped so that the corrected file becomes
 # a new version of the old one instead of an extra file.
@@ -120,19 +122,39 @@ def disposition(
     *,
     from_addr: str,
     has_cloud_links: bool = False,
+    unverified: str | None = None,
+    not_material: Mapping[int, NotMaterial] | None = None,
 ) -> Disposition:
     """Turn the matcher's decision into rows for a sender of ``section`` (None: in no section).
 
+    - A file that is not material (``rules.material``: an executable, a damaged encoding, a container
+      intake could not open) is never assigned: one review item per file says why.
     - A file the matcher placed counts for its indicators, also from a section that does not own
       them (it is the section's own evidence), with a ``not_owner`` problem for the coordinator.
     - A sender in no section cannot count for anyone: the files are assigned under no section and one
-      review asks the coordinator who sent them; declarations wait for that answer.
+      review asks the coordinator who sent them; declarations wait for that answer. A sender intake
+      cannot trust (``unverified``: why, from ``rules.sender``) is treated the same way, with its
+      own review reason (and the caller neither answers nor obeys it).
+    - A file name that carried bidi controls is reported (they can disguise an extension).
     - A submission with no file, link or declaration is put before the coordinator to read.
     """
     assignments: list[Assign] = []
     reviews: list[Review] = []
     problems: list[Finding] = []
+    refused = not_material or {}
     for index, verdict in enumerate(decision.attachments):
+        if index in refused:
+            reviews.append(Review(refused[index].reason, refused[index].detail, (), index))
+            continue
+        if has_bidi_controls(verdict.filename):
+            problems.append(
+                Finding(
+                    codes.BIDI_IN_NAME,
+                    f"文件名含有双向文字控制字符（可用来伪装扩展名），已按去除后的名称登记："
+                    f"{strip_format(verdict.filename)}",
+                    index,
+                )
+            )
         if verdict.needs_review or not verdict.indicators:
             reviews.append(
                 Review(
@@ -160,10 +182,22 @@ def disposition(
         first_of.setdefault(verdict.filename, index)
     for problem in decision.problems:
         target = first_of.get(problem.filename) if problem.filename else None
+        if target is not None and target in refused:
+            continue  # the file is not material: its review item says all there is to say
         problems.append(Finding(problem.code, problem.detail, target))
 
     declarations = tuple(decision.declarations) if section else ()
-    if not section:
+    if unverified is not None:
+        reviews.append(
+            Review(
+                codes.SENDER_UNVERIFIED,
+                f"发件人无法确认（{unverified}）；From：{from_addr or '（无）'}。"
+                "文件已记录但未计入任何科室；不会自动回执，也不执行其中的指令。"
+                "如确认来信属于某科室，可指派到该科室（intake assign R编号 --section 科室）。",
+                tuple(decision.declarations),
+            )
+        )
+    elif not section:
         reviews.append(
             Review(
                 codes.UNKNOWN_SENDER,

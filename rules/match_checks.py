@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 from rules import codes
 from rules.decision import AttachmentDecision, Problem
-from rules.match_refs import Evidence
 from rules.match_types import Context
 
 Check = Callable[[Context, tuple[AttachmentDecision, ...]], tuple[Problem, ...]]
@@ -44,22 +43,20 @@ def out_of_range(ctx: Context, attachments: tuple[AttachmentDecision, ...]) -> t
 
 
 def conflicting_numbers(ctx: Context, attachments: tuple[AttachmentDecision, ...]) -> tuple[Problem, ...]:
-    """The file name and the subject name different indicators."""
+    """The file name and the subject name different indicators, and the file name's was taken (a file
+    sent to review for it says so in its review reason)."""
     if not ctx.wanted:
         return ()
     problems = []
-    for att, fm in zip(attachments, ctx.files, strict=True):
-        if fm.evidence < Evidence.POSITIONAL or not fm.ids:
+    for att in attachments:
+        extra = [i for i in att.indicators if i not in ctx.subject.ids]
+        if att.needs_review or att.matched_by != "filename" or not extra:
             continue
-        extra = [i for i in fm.ids if i not in ctx.subject.ids]
-        if not extra:
-            continue
-        outcome = f"已按文件名归入指标{_ids(att.indicators)}" if not att.needs_review else "已转人工确认"
         problems.append(
             Problem(
                 codes.CONFLICTING_NUMBERS,
-                f"附件《{att.filename}》的文件名标注指标{_ids(fm.ids)}，邮件主题标注指标"
-                f"{_ids(ctx.subject.ids)}，两者不一致；{outcome}",
+                f"附件《{att.filename}》的文件名标注指标{_ids(att.indicators)}，邮件主题标注指标"
+                f"{_ids(ctx.subject.ids)}，两者不一致；已按文件名归入指标{_ids(att.indicators)}",
                 att.filename,
             )
         )
@@ -119,20 +116,13 @@ def declared_and_submitted(ctx: Context, attachments: tuple[AttachmentDecision, 
 
 
 def unmatched_attachment(ctx: Context, attachments: tuple[AttachmentDecision, ...]) -> tuple[Problem, ...]:
-    """An attachment no rule could place: a person decides, helped by the candidates."""
-    problems = []
-    for att in attachments:
-        if not att.needs_review:
-            continue
-        hint = f"，候选指标：{_ids(att.candidates)}" if att.candidates else ""
-        problems.append(
-            Problem(
-                codes.UNMATCHED_ATTACHMENT,
-                f"附件《{att.filename}》未能确定对应指标（{att.reason}）{hint}",
-                att.filename,
-            )
-        )
-    return tuple(problems)
+    """An attachment no rule could place: a person decides (the review item has the candidates). The
+    detail speaks to the sender: why, and what to write next time (the receipt shows it by the file)."""
+    return tuple(
+        Problem(codes.UNMATCHED_ATTACHMENT, f"{att.reason}，已转法规科人工确认。{att.advice}。", att.filename)
+        for att in attachments
+        if att.needs_review
+    )
 
 
 CHECKS: tuple[Check, ...] = (

@@ -9,6 +9,7 @@ never become references. Masking keeps every offset, so spans stay valid for the
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import IntEnum
@@ -26,17 +27,32 @@ class Evidence(IntEnum):
 
 
 @dataclass(frozen=True)
+class Group:
+    """A 二级指标: its number and heading in the table, and the indicators under it."""
+
+    number: int
+    heading: str
+    ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class IdSpace:
-    """Which indicator ids exist: numbered ones 1..max_number, plus the extra items (加1, 减2 ...)."""
+    """Which indicator ids exist: numbered ones 1..max_number, plus the extra items (加1, 减2 ...), and the
+    二级指标 groups they belong to (none: 二级指标 references are masked and mean nothing)."""
 
     max_number: int = 60
     extras: tuple[str, ...] = ("加1", "加2", "减1", "减2")
+    groups: tuple[Group, ...] = ()
 
     @classmethod
-    def from_ids(cls, ids: Iterable[str]) -> IdSpace:
+    def from_ids(cls, ids: Iterable[str], groups: Iterable[Group] = ()) -> IdSpace:
+        ids = tuple(ids)
         numbers = [int(i) for i in ids if i.isdigit()]
         extras = tuple(i for i in ids if not i.isdigit())
-        return cls(max_number=max(numbers, default=0), extras=extras)
+        return cls(max_number=max(numbers, default=0), extras=extras, groups=tuple(groups))
+
+    def group(self, number: int) -> Group | None:
+        return next((g for g in self.groups if g.number == number), None)
 
     def describe(self) -> str:
         """The valid ids in Chinese, for problem details."""
@@ -51,6 +67,7 @@ class Reference:
     evidence: Evidence
     start: int
     end: int
+    group: int | None = None  # a 二级指标 reference: ids are the group's items
 
 
 _MASK = "\ue000"  # private-use character: not a digit, not a space, not a separator
@@ -69,10 +86,11 @@ def _list(num: str) -> str:
 
 
 # Contexts that look like references but are not; masked before anything else is read.
+# 二级指标12 is not indicator 12 (read as a group first when the id space knows the groups).
+_LEVEL_MASK = re.compile(rf"[一二]级指标\s*(?:第|序号)?\s*{_list(_NUM_ANY)}\s*[项号.]?")
 _CONTEXT_MASKS = tuple(
     re.compile(p, re.IGNORECASE)
     for p in (
-        rf"[一二]级指标\s*(?:第|序号)?\s*{_list(_NUM_ANY)}\s*[项号.]?",  # 二级指标12 is not indicator 12
         rf"(?:附件|附表|附图|图|表)\s*{_NUM_ANY}",
         r"[〔\[(【]\s*(?:19|20)\d{2}\s*[〕\])】]\s*第?\s*\d+\s*号",  # 焦环〔2021〕12号
         r"(?<!\d)\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?",  # 10月28日
@@ -83,10 +101,12 @@ _CONTEXT_MASKS = tuple(
 )
 
 # Everything that is a number but not an indicator; masked after the explicit references are read.
+# A unit that begins a word is not a unit: "60 部门办公会议", "59 本级政府", "12台账", "54座谈会".
 _UNITS = (
-    "个工作日|工作日|个学时|学时|课时|小时|分钟|字|人次|人|次|件|份|页|条|个|家|万|亿|千|百|元|天|年|月|日|"
-    "周|%|分|余|多|名|户|起|期|批|篇|本|张|场|轮|部|类|处|所|台|辆|公里|平方|亩|吨|米|倍|岁|种|座|季度|届|"
-    "门|套|卷|盒|册|级|位|笔|宗|例|单|栏|点|时|秒"
+    "个工作日|工作日|个学时|学时|课时|小时|分钟|字|人次|人(?!民|大)|次|件|份|页|条|个(?!人)|家|万|亿|千|百|元|"
+    "天|年|月|日|周|%|分(?!析)|余|多|名|户|起(?!诉|草)|期|批|篇|本(?!级|部门|单位|年)|张|场|轮(?!岗)|"
+    "部(?!门|署)|类(?!别)|处(?!罚|理)|所(?!属)|台(?!账)|辆|公里|平方|亩|吨|米|倍|岁|种|座(?!谈)|季度|届|"
+    "门|套|卷(?!宗)|盒|册|级|位|笔(?!录)|宗|例|单(?!位)|栏|点|时(?!限)|秒"
 )
 _NUMBER_MASKS = tuple(
     re.compile(p, re.IGNORECASE)
@@ -108,9 +128,14 @@ _NUMBER_MASKS = tuple(
 _BARE_DASH = re.compile(r"(?<![\d\-~])(\d{1,2})\s*-\s*(\d{1,2})(?![\d\-~])")
 _SEP_CHARS = r"\s\-_,、.:;|/()\[\]【】<>《》\"'“”+&~"
 
+# A list that mixes plain numbers with 加分项/减分项 is one list: 指标3、9、17、加1项材料, (16,加2), 43,加2,
+# 报送29,加1项. Like a glued list, the list itself shows these are item numbers; no item is a count (加2分).
+_ITEM = rf"(?:(?:加|减)分?项?\s*{_NUM_ANY}|{_NUM_DIGITS})(?!\s*(?:{_UNITS}))"
+_MIXED = re.compile(rf"(?<![\d.共计等了有这该各前后近约达至到])(?P<list>{_ITEM}(?:{_SEP}{_ITEM})+)\s*项?")
+_MIXED_TOKEN = re.compile(rf"(?P<kind>加|减)?分?项?\s*(?P<n>{_NUM_ANY})")
 _EXTRA = re.compile(
     rf"(?:(?P<kind1>加|减)分项?|(?:(?<![{_CJK}])|(?<=指标))(?P<kind2>加|减))"
-    rf"\s*(?:第\s*)?[(\[【]?\s*(?P<list>{_list(_NUM_ANY)})\s*[)\]】]?\s*项?"
+    rf"\s*(?:第\s*)?[(\[【]?\s*(?P<list>{_list(_NUM_ANY)})(?!\s*(?:{_UNITS}))\s*[)\]】]?\s*项?"
 )
 _EXPLICIT = tuple(
     re.compile(p)
@@ -119,7 +144,7 @@ _EXPLICIT = tuple(
         rf"(?:三级)?指标\s*(?:第|序号|编号)?\s*:?\s*[(\[【]?\s*"
         rf"(?P<list>{_NUM_ANY}(?:(?:{_SEP}|{_RANGE}){_NUM_ANY}|\s+{_NUM_ANY}(?![\d.:]|\s*(?:{_UNITS})))*)"
         rf"\s*[)\]】]?\s*[项号]?",
-        rf"第\s*(?P<list>{_list(_NUM_ANY)})\s*项",
+        rf"第\s*(?P<list>{_NUM_ANY}(?:(?:{_SEP}|{_RANGE}|\s+){_NUM_ANY})*)\s*项",  # 第55 59项 too
         rf"序号\s*:?\s*(?P<list>{_list(_NUM_ANY)})",
         rf"(?<![\d.])(?P<list>{_NUM_DIGITS}(?:(?:{_SEP}|{_RANGE}){_NUM_DIGITS})+)\s*项",  # 12、13、14项
         rf"(?<![\d.])(?P<list>{_list(_NUM_DIGITS)})\s*号(?![文楼院线令库机码])",
@@ -135,8 +160,9 @@ _GLUED_LIST = re.compile(
     rf"(?<=[{_CJK}])(?<![共计等了有这该各前后近约达第至到和及与])"
     rf"(?P<list>{_NUM_DIGITS}(?:(?:{_SEP}|{_RANGE}|\s+){_NUM_DIGITS})+)(?:\s*项)?(?=$|[{_SEP_CHARS}])"
 )
-_SINGLE_ITEM = re.compile(rf"(?<![\d.共计等了有这该各前后近约达])(?P<list>{_NUM_DIGITS})\s*项")
+_SINGLE_ITEM = re.compile(rf"(?<![\d.共计等了有这该各前后近约达加增减多少新另])(?P<list>{_NUM_DIGITS})\s*项")
 _STRAY = re.compile(rf"(?P<list>{_NUM_DIGITS})")
+_ANY_NUMBER = re.compile(rf"[\d{_CN}]")
 _NUMBER_TOKEN = re.compile(rf"\d+|[{_CN}]+|{_RANGE}|{_SEP}")
 
 
@@ -215,7 +241,9 @@ def _collect(
 ) -> str:
     """Record every match of ``pattern`` as a reference and return ``text`` with the matches masked."""
     explicit = evidence is Evidence.EXPLICIT
+    spans = []
     for m in pattern.finditer(text):
+        spans.append((m.start(), m.end()))
         if not explicit and _remnant(text, m.start("list"), m.end("list")):
             continue
         groups = m.groupdict()
@@ -225,19 +253,112 @@ def _collect(
             bad = []  # only a keyword makes an unknown number worth a complaint
         if ids or bad:
             found.append(Reference(tuple(ids), tuple(bad), evidence, m.start(), m.end()))
-    return mask(text, pattern)
+    return _mask_spans(text, spans) if spans else text
+
+
+def _mask_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = _MASK * (end - start)
+    return "".join(chars)
+
+
+def _collect_mixed(text: str, space: IdSpace, found: list[Reference]) -> str:
+    """Lists of plain numbers that go on with 加分项/减分项 items; other lists are left to the patterns
+    below."""
+    spans = []
+    for m in _MIXED.finditer(text):
+        tokens = list(_MIXED_TOKEN.finditer(m["list"]))
+        if tokens[0]["kind"] or not any(t["kind"] for t in tokens):
+            continue  # 加分项1、2 is a list of extras (below); 7,12,13 a plain list
+        ids: list[str] = []
+        bad: list[str] = []
+        kind = ""
+        for token in tokens:
+            kind = token["kind"] or kind  # after 加1, a bare 2 is 加2
+            good, wrong = _resolve([parse_number(token["n"])], kind, space)
+            ids += good
+            bad += wrong
+        found.append(Reference(tuple(ids), tuple(bad), Evidence.EXPLICIT, m.start(), m.end()))
+        spans.append((m.start(), m.end()))
+    return _mask_spans(text, spans) if spans else text
+
+
+# --- 二级指标 ----------------------------------------------------------------------------------------
+
+# every number of the list must be a number of its own: not 37,1.1 (a decimal) nor 37,1字 (a count)
+_L2_ITEM = rf"{_NUM_ANY}(?![.:]\d)(?!\s*(?:{_UNITS}))"
+_LEVEL2_NUMBERED = re.compile(
+    rf"二级指标\s*(?:第|序号)?\s*(?P<list>{_L2_ITEM}(?:(?:{_SEP}|{_RANGE}){_L2_ITEM})*)\s*[项号.]?"
+)
+_QUOTES = "“”\"'‘’《》"
+_HEADINGS: dict[int, tuple[tuple[Group, ...], re.Pattern[str] | None, tuple[str, ...]]] = {}
+
+
+def _heading_pattern(groups: tuple[Group, ...]) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
+    """One pattern for every quotable 二级指标 heading, with the number staff may put before it
+    (``10.依法决策机制健全``); quotation marks are optional (纵深推进放管服改革). Also the headings' first
+    two characters: a text holding none of them needs no search."""
+    cached = _HEADINGS.get(id(groups))
+    if cached is not None and cached[0] is groups:
+        return cached[1], cached[2]
+    alternatives = []
+    starts = []
+    for g in groups:
+        heading = g.heading.rstrip("。.;")
+        if len(heading) < 4 or heading in {"加分项", "减分项"}:
+            continue  # too short to quote by accident-free substring; 加分项 is an item marker
+        body = "".join(f"[{_QUOTES}]?" if c in _QUOTES else re.escape(c) for c in heading)
+        alternatives.append(f"(?P<g{g.number}>{body})")
+        starts.append(heading[:2])
+    prefix = rf"(?:(?:[一二三]级)?指标\s*)?(?:(?P<num>{_NUM_ANY})\s*[.、,\-_ :]?\s*)?"
+    pattern = re.compile(rf"{prefix}(?:{'|'.join(alternatives)})") if alternatives else None
+    _HEADINGS[id(groups)] = (groups, pattern, tuple(dict.fromkeys(starts)))
+    return pattern, tuple(dict.fromkeys(starts))
+
+
+def _collect_groups(text: str, space: IdSpace, found: list[Reference]) -> str:
+    """二级指标 references: ``二级指标10``, or its heading quoted (``依法决策机制健全``). A number before a
+    heading that is the heading's own number (``10.依法决策机制健全``) is the group's, not an item's."""
+    if not space.groups:
+        return text
+    spans = []
+    for m in _LEVEL2_NUMBERED.finditer(text):
+        for value in _numbers(m["list"], explicit=True):
+            group = space.group(value) if value is not None else None
+            if group is not None:
+                found.append(Reference(group.ids, (), Evidence.EXPLICIT, m.start(), m.end(), group.number))
+        spans.append((m.start(), m.end()))  # 二级指标99 is no item either
+    text = _mask_spans(text, spans)
+    pattern, starts = _heading_pattern(space.groups)
+    if pattern is None or not any(start in text for start in starts):
+        return text
+    spans = []
+    for m in pattern.finditer(text):
+        name = next(k for k, v in m.groupdict().items() if k.startswith("g") and v is not None)
+        group = space.group(int(name[1:]))
+        assert group is not None
+        found.append(Reference(group.ids, (), Evidence.EXPLICIT, m.start(name), m.end(name), group.number))
+        own_number = m["num"] is not None and parse_number(m["num"]) == group.number
+        spans.append((m.start() if own_number else m.start(name), m.end()))
+    return _mask_spans(text, spans)
 
 
 def find_references(text: str, space: IdSpace, *, leading_counts: bool = True) -> tuple[Reference, ...]:
-    """All references in normalised ``text``, in order of position.
+    """All references in normalised ``text``, in order of position; 二级指标 references carry ``group``.
 
     ``leading_counts``: a number at the very start is positional evidence (true for file names and
     subjects, where staff put the indicator number first).
     """
     found: list[Reference] = []
     work = text
-    for pattern in _CONTEXT_MASKS:
-        work = mask(work, pattern)
+    if _ANY_NUMBER.search(work) is not None:
+        for pattern in _CONTEXT_MASKS:  # dates and 附件1 first: 二级指标37,1月1日 lists no group 1
+            work = mask(work, pattern)
+    work = mask(_collect_groups(work, space, found), _LEVEL_MASK)
+    if _ANY_NUMBER.search(work) is None:
+        return tuple(found)  # nothing below can match without a number
+    work = _collect_mixed(work, space, found)
     for pattern in (_EXTRA, *_EXPLICIT):
         work = _collect(work, pattern, Evidence.EXPLICIT, space, found)
     for pattern in _NUMBER_MASKS:
@@ -257,6 +378,20 @@ def find_references(text: str, space: IdSpace, *, leading_counts: bool = True) -
 _EXTENSION = re.compile(r"\.(?=[A-Za-z0-9]{1,5}$)[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*$")
 # Windows and mail clients add these to a second copy: 材料(1).docx, 材料 - 副本.docx, 材料 - 副本 (2).docx
 _COPY_MARK = re.compile(r"(?<=\S)\s*(?:[-_]?\s*副本\s*(?:\(\s*\d{1,2}\s*\))?|\(\s*(?P<n>\d{1,2})\s*\))\s*$")
+
+
+# A number in full-width brackets at the very end is written by a person (证明事项告知承诺制清单截图（4）);
+# Explorer's copy mark is half-width after a space (清单 (1)). Read on the name before NFKC folds them.
+_PERSON_MARK = re.compile(r"（\s*(?P<n>[0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})\s*）$")
+
+
+def person_mark(raw_name: str) -> int | None:
+    """The number of a trailing full-width ``（N）`` in a file name as sent, if any."""
+    stem = raw_name.strip()
+    for _ in range(2):
+        stem = _EXTENSION.sub("", stem).rstrip()
+    m = _PERSON_MARK.search(stem)
+    return parse_number(unicodedata.normalize("NFKC", m["n"])) if m else None
 
 
 def split_filename(name: str) -> tuple[str, int | None, bool]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from rules.visible import strip_format
+
 # NFKC keeps these as distinct characters; staff use them all as "a dash".
 _DASHES = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2500\u30fc\ufe58\ufe63\uff0d]+")
 _TILDES = re.compile("[\u301c\u223c\uff5e]")
@@ -36,7 +38,7 @@ def normalize(text: str) -> str:
     >>> normalize("指标１２－支队（情况说明）")
     '指标12-支队(情况说明)'
     """
-    folded = unicodedata.normalize("NFKC", text)
+    folded = unicodedata.normalize("NFKC", strip_format(text))  # 指标1\u200b2 is 12 (rules.visible)
     # NFKC leaves other scripts' digits (١٢, ১২) alone, but a regex \d matches them: fold them too,
     # so that every matcher sees the same ASCII digits.
     folded = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group(), 0)), folded)

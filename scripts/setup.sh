@@ -12,10 +12,16 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   packages=(python3 python3-venv python3-pip ca-certificates)
   if [ "$want_test" = 1 ]; then
-    # The fixtures start private servers on 127.0.0.1; keep apt from starting system ones.
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-      chmod +x /usr/sbin/policy-rc.d
+    # The fixtures start private servers on 127.0.0.1; keep apt from starting system ones. Only while
+    # this script runs: a policy-rc.d left behind stops Debian from starting any service installed
+    # later. So remove it on every way out (success, error, Ctrl-C), and only if we created it.
+    policy_rc_d="${INTAKE_POLICY_RC_D:-/usr/sbin/policy-rc.d}"  # tests point this elsewhere
+    if [ ! -e "$policy_rc_d" ]; then
+      trap 'rm -f "$policy_rc_d"' EXIT
+      trap 'exit 130' INT
+      trap 'exit 143' TERM
+      printf '#!/bin/sh\nexit 101\n' > "$policy_rc_d"
+      chmod +x "$policy_rc_d"
     fi
     packages+=(dovecot-imapd postgresql chromium fonts-noto-cjk openssl)
   fi

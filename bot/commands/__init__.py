@@ -13,6 +13,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("doctor", "检查配置、邮箱（IMAP）、发信（SMTP）、数据库、存储和时钟，并说明如何修复"),
     "catalog": ("catalog", "显示指标清单（可按科室筛选，或输出 JSON）"),
     "match": ("match", "检查邮件主题和附件名会被匹配到哪些指标"),
+    "inspect": ("inspect", "查看一封邮件（.eml 文件）会被如何读取：附件、编码问题和匹配结果（不连接邮箱和数据库）"),
     "poll": ("poll", "读取一次邮箱，记录新到的材料"),
     "status": ("status", "查看各指标报送状态和待人工确认事项"),
     "review": ("review", "列出需要人工确认的事项"),

@@ -1,12 +1,16 @@
-"""Helpers shared by subcommands: the --config option and opening the app with clear errors."""
+"""Helpers shared by subcommands: the --config option, opening the app with clear errors, and text
+from mail (names, subjects, addresses) made safe to print on a terminal (``rules.visible``)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
+from rich.text import Text
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -15,6 +19,33 @@ from bot.config import Config, ConfigError, default_config_path, load_config
 from db.errors import describe
 from db.session import display_url
 from rules.catalogue import CatalogueError
+from rules.visible import visible
+
+
+def shown(text: str | None) -> str:
+    """Text a stranger wrote, as a terminal may print it: no escape sequences, control or format
+    characters (a file name must not rewrite the screen or set the window title)."""
+    return visible(text or "")
+
+
+def cell(text: str | None) -> Text:
+    """A table cell from mail text: ``shown``, and never read as rich markup ("[12]材料" stays as sent)."""
+    return Text(shown(text))
+
+
+def _escaped(char: str) -> str:
+    # json.dumps already escapes C0 controls; DEL, C1 and format characters pass through it raw.
+    code = ord(char)
+    hidden = 0x7F <= code <= 0x9F or unicodedata.category(char) == "Cf"
+    return f"\\u{code:04x}" if hidden else char
+
+
+def terminal_json(data: object, *, indent: int | None = 2) -> str:
+    """``data`` as JSON (indented, or on one line with ``indent=None``) with Chinese readable, and every
+    control or format character written as a ``\\uXXXX`` escape: the same data for a program, nothing a
+    terminal would act on."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    return text if text.isascii() else "".join(_escaped(c) for c in text)
 
 
 def add_config_option(p: argparse.ArgumentParser) -> None:
@@ -51,7 +82,7 @@ def run_action(args: argparse.Namespace, action: Callable[[Deps, Session], str])
         return 1
     try:
         with deps.sessions.begin() as s:
-            print(action(deps, s))
+            print(shown(action(deps, s)))
     except ActionError as exc:
         err(str(exc))
         return 1

@@ -10,7 +10,7 @@ import argparse
 import re
 
 from bot.commands import help_for
-from bot.commands._common import add_config_option, err, open_app, run_action
+from bot.commands._common import add_config_option, err, open_app, run_action, shown
 from bot.coordinator.actions import ActionError, accept, declare, return_
 from bot.coordinator.mailcommands import queue_return_notice
 from bot.outgoing.sending import flush_outbox, flush_summary
@@ -54,7 +54,7 @@ def run_return(args: argparse.Namespace) -> int:
             result = return_(s, deps.catalogue, files, words, reason=args.reason, section=args.section, source="cli")
             for item in result.items:
                 queue_return_notice(s, deps, item)
-        print(result.text)
+        print(shown(result.text))
         if not args.no_send:
             print(flush_summary(flush_outbox(deps)))
     except ActionError as exc:

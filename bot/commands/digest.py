@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from bot.commands import help_for
-from bot.commands._common import add_config_option, err, open_app
+from bot.commands._common import add_config_option, err, open_app, shown
 from bot.commands.remind import add_time_options, parse_now, print_flush
 from bot.config import ConfigError
 from bot.outgoing.digest import send_digest, write_digest_html
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
             text, _ = render("digest", result.context)
             print(f"收件人：{', '.join(deps.config.coordinator.emails)}")
             print(f"主题：{subject_for('digest', result.context)}\n")
-            print(text)
+            print(shown(text))
             print(f"（演示模式）{cn_date(result.slot)}的汇总未发送也未记录。")
             return 0
         if deps.config.smtp is None:

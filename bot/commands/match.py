@@ -1,7 +1,8 @@
 """``intake match``: show what the rules decide for a subject and file names (or a file of them).
 
 A tool for the coordinator to check the conventions staff use, one mail at a time or a whole
-mailbox's worth from JSON lines (``{"subject": ..., "attachments": [...], "body": ...}``).
+mailbox's worth from JSON lines (``{"subject": ..., "attachments": [...], "body": ..., "section": ...}``).
+``--section`` (or a line's ``"section"``) is the sender's section, used exactly as the poll uses it.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from bot.commands import help_for
 from rules.catalogue import Catalogue, CatalogueError, load_catalogue
 from rules.decision import Decision
 from rules.match import evaluate
-
-_MATCHED_BY = {"filename": "文件名", "subject": "邮件主题", "similarity": "内容相似度"}
+from rules.match_reasons import evidence_label
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,12 +33,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="附件文件名（可重复）",
     )
     p.add_argument("--body", default="", metavar="正文", help="邮件正文（用于识别“无材料”“不涉及”声明）")
+    p.add_argument("--section", metavar="科室", help="发件人所在科室（与收信时按发件地址确定的科室用法相同）")
     p.add_argument("--json", action="store_true", help="输出 JSON")
     p.add_argument(
         "--batch",
         type=Path,
         metavar="文件",
-        help='逐行读取 JSON（{"subject", "attachments", "body"}），按顺序每行输出一个结果；“-”为标准输入',
+        help='逐行读取 JSON（{"subject", "attachments", "body", "section"}），按顺序每行输出一个结果；“-”为标准输入',
     )
     p.add_argument("--catalogue", type=Path, metavar="文件", help="使用其他指标清单 JSON（默认内置清单）")
     p.set_defaults(func=run)
@@ -51,14 +52,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"无法读取指标清单：{exc}", file=sys.stderr)
         return 1
     if args.batch is not None:
-        if args.subject is not None or args.attachment:
-            print("--batch 不能与主题或 --attachment 同时使用", file=sys.stderr)
+        if args.subject is not None or args.attachment or args.section is not None:
+            print("--batch 不能与主题、--attachment 或 --section 同时使用（逐行写 section 字段）", file=sys.stderr)
             return 2
         return _run_batch(args.batch, catalogue, as_json=args.json)
     if args.subject is None:
         print("请给出邮件主题，或使用 --batch 文件", file=sys.stderr)
         return 2
-    decision = evaluate(args.subject, args.attachment, catalogue, args.body)
+    if args.section is not None and args.section not in catalogue.sections:
+        print(f"指标清单中没有科室“{args.section}”（可用：{'、'.join(catalogue.sections)}）", file=sys.stderr)
+        return 2
+    decision = evaluate(args.subject, args.attachment, catalogue, args.body, section=args.section)
     _emit(decision, as_json=args.json, out=sys.stdout)
     return 0
 
@@ -75,19 +79,22 @@ def _run_batch(path: Path, catalogue: Catalogue, *, as_json: bool) -> int:
 
 
 def _batch_lines(lines: Iterable[str], catalogue: Catalogue, *, as_json: bool) -> int:
-    for number, record in _records(lines):
+    for number, record in _records(lines, catalogue):
         if isinstance(record, str):
             print(f"第{number}行：{record}", file=sys.stderr)
             return 1
-        subject, attachments, body = record
-        _emit(evaluate(subject, attachments, catalogue, body), as_json=as_json, out=sys.stdout)
+        subject, attachments, body, section = record
+        _emit(evaluate(subject, attachments, catalogue, body, section=section), as_json=as_json, out=sys.stdout)
         if not as_json:
             sys.stdout.write("\n")
     return 0
 
 
-def _records(lines: Iterable[str]) -> Iterator[tuple[int, tuple[str, list[str], str] | str]]:
-    """``(line number, (subject, attachments, body))``, or ``(line number, error)``; blank lines skipped."""
+def _records(
+    lines: Iterable[str], catalogue: Catalogue
+) -> Iterator[tuple[int, tuple[str, list[str], str, str | None] | str]]:
+    """``(line number, (subject, attachments, body, section))``, or ``(line number, error)``; blank lines
+    skipped."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -107,7 +114,11 @@ def _records(lines: Iterable[str]) -> Iterator[tuple[int, tuple[str, list[str], 
         if not isinstance(body, str):
             yield number, "body 必须是字符串"
             return
-        yield number, (data["subject"], attachments, body)
+        section = data.get("section")
+        if section is not None and (not isinstance(section, str) or section not in catalogue.sections):
+            yield number, f"section 必须是指标清单中的科室名（{'、'.join(catalogue.sections)}）"
+            return
+        yield number, (data["subject"], attachments, body, section)
 
 
 def _emit(decision: Decision, *, as_json: bool, out: TextIO) -> None:
@@ -128,13 +139,16 @@ def render(decision: Decision) -> str:
     for att in decision.attachments:
         if att.needs_review:
             hint = f"；候选指标：{'、'.join(att.candidates)}" if att.candidates else ""
-            lines.append(f"  {att.filename} → 待人工确认（{att.reason}）{hint}")
+            lines.append(f"  {att.filename} → 待人工确认（{att.reason}）{hint} [{att.evidence}]")
         else:
-            how = _MATCHED_BY.get(att.matched_by, att.matched_by)
-            lines.append(f"  {att.filename} → 指标{'、'.join(att.indicators)}（依据：{how}）")
+            how = evidence_label(att.evidence)
+            lines.append(f"  {att.filename} → 指标{'、'.join(att.indicators)}（依据：{how}）[{att.evidence}]")
     if not decision.attachments:
         lines.append("附件：无")
     if decision.problems:
         lines.append("问题：")
-        lines.extend(f"  [{p.code}] {p.detail}" for p in decision.problems)
+        lines.extend(
+            f"  [{p.code}] " + (f"《{p.filename}》" if p.filename and p.filename not in p.detail else "") + p.detail
+            for p in decision.problems
+        )
     return "\n".join(lines) + "\n"

@@ -7,10 +7,9 @@ import sys
 
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from bot.commands import help_for
-from bot.commands._common import add_config_option, open_app, run_action
+from bot.commands._common import add_config_option, cell, open_app, run_action
 from bot.coordinator.actions import assign, dismiss
 from db.queries import open_review_items
 from rules import codes
@@ -49,15 +48,15 @@ def run_review(args: argparse.Namespace) -> int:
             for col in ("编号", "原因", "发件人", "主题", "文件", "候选指标", "说明"):
                 table.add_column(col, overflow="fold")
             for r in items:
-                # Text(), not markup: names and subjects such as "[12]材料" must show as sent.
+                # cell(): mail text as sent ("[12]材料" is no markup), minus what a terminal would act on.
                 table.add_row(
                     f"R{r.id}",
                     codes.REVIEW_LABELS.get(r.reason, r.reason),
-                    Text(r.mail.from_addr),
-                    Text(r.mail.subject),
-                    Text(f"A{r.attachment.id} {r.attachment.filename}" if r.attachment else ""),
+                    cell(r.mail.from_addr or r.mail.from_name),
+                    cell(r.mail.subject),
+                    cell(f"A{r.attachment.id} {r.attachment.filename}" if r.attachment else ""),
                     "、".join(r.candidates or []),
-                    Text(r.detail),
+                    cell(r.detail),
                 )
             Console(width=None if sys.stdout.isatty() else 160).print(table)
             print("处理：intake assign R编号 指标…（必要时加 --section 科室）；intake dismiss R编号")

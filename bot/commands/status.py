@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from bot.commands import help_for
-from bot.commands._common import add_config_option, err, open_app
+from bot.commands._common import add_config_option, cell, err, open_app, terminal_json
 from bot.coordinator.status import Snapshot, snapshot_json, take_snapshot
 from rules.progress import STATE_LABELS, State, tally
 
@@ -43,8 +41,7 @@ def run(args: argparse.Namespace) -> int:
         with deps.sessions() as s:
             snap = take_snapshot(s, deps.catalogue)
             if args.json:
-                json.dump(snapshot_json(snap, section=args.section), sys.stdout, ensure_ascii=False, indent=2)
-                sys.stdout.write("\n")
+                sys.stdout.write(terminal_json(snapshot_json(snap, section=args.section)) + "\n")
             else:
                 print_status(snap, args.section, Console(width=None if sys.stdout.isatty() else 140))
     finally:
@@ -68,13 +65,13 @@ def print_status(snap: Snapshot, section: str | None, console: Console) -> None:
             for o in p.owners
             if section is None or o.section == section
         )
-        files = Text(
+        files = cell(
             "；".join(
                 f"{f.filename}（{f.section or '未知发件人'}）"
                 for f in snap.files.get(p.indicator.id, [])
                 if section is None or f.section == section
             )
-        )  # Text(), not markup: a file called "[12]材料.docx" must show as sent
+        )  # not markup: a file called "[12]材料.docx" must show as sent
         table.add_row(p.indicator.id, f"[{_STYLE[p.state]}]{STATE_LABELS[p.state]}[/]", owners, files)
     console.print(table)
     if snap.review:

@@ -89,7 +89,11 @@ class CoordinatorConfig:
     name: str
     emails: tuple[str, ...]
     digest_at: time
-    require_auth_pass: bool = True  # refuse mailed commands whose From fails DKIM/SPF/DMARC at our server
+    # true: a mailed command runs at once only when our receiving server verified the From domain, else
+    # the coordinator confirms it with a mailed one-time code; false: the address alone (unsafe).
+    require_auth_pass: bool = True
+    # Which Authentication-Results are our receiving server's (names or glob patterns, e.g. "mx*" on 163).
+    authserv_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,7 @@ class RemindersConfig:
 @dataclass(frozen=True)
 class ReceiptsConfig:
     max_per_address_per_day: int
+    max_stranger_receipts_per_day: int = 20  # receipts a day, all together, to addresses in no section
 
 
 @dataclass(frozen=True)

@@ -178,13 +178,17 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     storage = StorageConfig(database, files)
 
     co = _Reader(
-        path, _table(path, data, "coordinator"), "coordinator", {"name", "emails", "digest_at", "require_auth_pass"}
+        path,
+        _table(path, data, "coordinator"),
+        "coordinator",
+        {"name", "emails", "digest_at", "require_auth_pass", "authserv_ids"},
     )
     coordinator = CoordinatorConfig(
         name=co.get("name", str),
         emails=_list_of(co, "emails", lambda v: co.email("emails", v)),
         digest_at=co.clock("digest_at", "17:30"),
         require_auth_pass=co.get("require_auth_pass", bool, True),
+        authserv_ids=_list_of(co, "authserv_ids", lambda v: _authserv_id(co, v), []),
     )
     if not coordinator.emails:
         raise co.err("emails", "至少需要一个协调人邮箱")
@@ -250,8 +254,15 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
         overdue_every_days=_positive(rm, "overdue_every_days", 1),
         at=rm.clock("at", "09:00"),
     )
-    rc = _Reader(path, _table(path, data, "receipts", required=False), "receipts", {"max_per_address_per_day"})
-    receipts = ReceiptsConfig(_positive(rc, "max_per_address_per_day", 10))
+    rc = _Reader(
+        path,
+        _table(path, data, "receipts", required=False),
+        "receipts",
+        {"max_per_address_per_day", "max_stranger_receipts_per_day"},
+    )
+    receipts = ReceiptsConfig(
+        _positive(rc, "max_per_address_per_day", 10), _non_negative(rc, "max_stranger_receipts_per_day", 20)
+    )
     return Config(path, campaign, mailbox, storage, coordinator, tuple(sections), smtp, reminders, receipts)
 
 
@@ -267,6 +278,24 @@ def _positive(r: _Reader, name: str, default: int) -> int:
     if value <= 0:
         raise r.err(name, f"应为正整数，实际为 {value}")
     return value
+
+
+def _non_negative(r: _Reader, name: str, default: int) -> int:
+    value = r.get(name, int, default)
+    if value < 0:
+        raise r.err(name, f"应为非负整数，实际为 {value}")
+    return value
+
+
+# An authserv-id is a domain-like name (RFC 8601 2.5); "*", "?" and "[...]" make it a glob pattern.
+_AUTHSERV = re.compile(r"^[A-Za-z0-9*?\[\]!._-]+$")
+
+
+def _authserv_id(r: _Reader, value: str) -> str:
+    pattern = value.strip().lower()
+    if not _AUTHSERV.match(pattern) or pattern.strip("*?.") == "":
+        raise r.err("authserv_ids", f"应为收件服务器名称或通配模式（例如 \"mx*\"），实际为 {value!r}")
+    return pattern
 
 
 def _owner(r: _Reader, value: object) -> tuple[str, str]:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.ingest.record import assign_file
 from db.models import Acceptance, Assignment, Attachment, Mail, ReturnRecord, ReviewItem, utcnow
+from db.queries import attachment_ids_reviewed_for
 from db.upserts import ensure_declaration
 from rules import codes
 from rules.catalogue import Catalogue
@@ -103,13 +104,18 @@ def assign(
         item = find_review_item(s, ref)
         if item.status != "open":
             raise ActionError(f"待办 R{item.id} 已处理（{item.resolution or item.status}）")
-    if item is not None and item.reason == codes.UNKNOWN_SENDER:
+    if item is not None and item.reason in (codes.UNKNOWN_SENDER, codes.SENDER_UNVERIFIED):
         if not section:
             raise ActionError("该邮件发件人不属于任何科室，请用 --section 指定科室（例如 --section 支队）")
         return _rehome(s, item, section, by)
     attachment = item.attachment if item is not None else find_attachment(s, ref)
     if attachment is None:
         raise ActionError(f"待办 R{item.id if item else '?'} 没有对应的文件，无法指派；可用 dismiss 关闭")
+    if attachment.id in attachment_ids_reviewed_for(s, codes.NOT_MATERIAL):
+        raise ActionError(
+            f"“{attachment.filename}”不是有效材料（可执行文件、编码损坏或无法打开的压缩包），"
+            "不能计入指标；请联系报送人重新发送，并用 dismiss 关闭待办"
+        )
     ids = parse_ids(words, catalogue)
     mail = attachment.mail
     target_section = section or mail.section or ""
@@ -139,7 +145,7 @@ def _rehome(s: Session, item: ReviewItem, section: str, by: str) -> str:
     for indicator_id in item.candidates or []:
         ensure_declaration(s, indicator_id, section, mail_id=mail.id, source="mail")
     _resolve(item, "resolved", f"{by}确认发件人属于{section}")
-    return f"已确认 {mail.from_addr} 的邮件属于{section}，其中的文件和声明已计入该科室。"
+    return f"已确认 {mail.from_addr or mail.from_name} 的邮件属于{section}，其中的文件和声明已计入该科室。"
 
 
 def dismiss(s: Session, ref: str, *, reason: str = "", by: str = "协调人") -> str:

@@ -12,7 +12,9 @@ half-written ``DIR``: a retry starts afresh (and removes what a killed one left)
 
 Numeric prefixes keep folders in checklist order in Explorer and WPS. Only current files are
 exported: never superseded or returned versions (``is_current`` false), files flagged as possibly
-classified (rule 4: shown on site, never mailed on), ignored mail, or files of unknown senders
+classified (rule 4: shown on site, never mailed on), files that are not material (executables,
+damaged encodings, archives intake could not open: ``rules.material``), ignored mail, or files of
+unknown senders
 (section ""). Same names in one folder get -2, -3 (compared case-insensitively, as Windows does).
 """
 
@@ -40,7 +42,8 @@ from bot.ingest.validate import classified_attachment_ids
 from bot.outgoing.messages import short_requirement
 from bot.outgoing.render import cn_date
 from db.models import Assignment, Problem
-from db.queries import current_assignments
+from db.queries import attachment_ids_reviewed_for, current_assignments
+from rules import codes
 from rules.catalogue import Indicator
 from rules.progress import STATE_LABELS, IndicatorProgress, State
 
@@ -141,9 +144,10 @@ def _write(deps: Deps, target: Path) -> ExportReport:
     with deps.sessions() as s:
         snap = take_snapshot(s, deps.catalogue)
         withheld = classified_attachment_ids(s)
+        not_material = attachment_ids_reviewed_for(s, codes.NOT_MATERIAL)  # even if assigned by hand later
         by_indicator: dict[str, list[Assignment]] = defaultdict(list)
         for a in current_assignments(s):
-            if not a.section or a.attachment.mail.status != "recorded":
+            if not a.section or a.attachment.mail.status != "recorded" or a.attachment_id in not_material:
                 continue
             if a.attachment_id in withheld:
                 report.withheld_classified += 1

@@ -1,18 +1,21 @@
 """Commands the coordinator sends by mail: decide whether to obey, execute, answer.
 
-``route`` looks at one parsed mail: commands (``rules.commands``) from an address in
-``[coordinator] emails`` are obeyed, unless the receiving server's ``Authentication-Results`` shows
-the From domain failing DKIM/SPF/DMARC (``[coordinator] require_auth_pass``, on by default). Anything
-else that reads like a command is processed as an ordinary mail, and ``note_refused`` tells the
-coordinator (a review item; a reply to the coordinator's own address when the refusal was for
-failed authentication, so she learns that someone used her name).
+``route`` looks at one parsed mail and the sender verdict (``rules.sender``): the commands
+(``rules.commands``) it carries and what ``rules.authority.command_authority`` says about them, fail
+closed: they run at once only from an address in ``[coordinator] emails`` that the receiving server
+verified (or, with ``require_auth_pass = false``, from the address alone); an unverified one is held
+for the coordinator's one-time confirmation code (``bot.coordinator.confirmations``); everything else
+is refused. A mail from a coordinator address that quotes a code it was sent is a confirmation.
+A refused mail is processed as an ordinary one, and ``note_refused`` tells the coordinator (a review
+item; a reply to her configured address when the mail came from it).
 
 ``handle_command_mail`` records the mail (kind "command") and runs every command in its own
 savepoint, so one bad command does not undo the others, then queues one ``command_reply`` (outbox
 key ``command:<mail key>``) saying what was done or why not, and a ``return_notice`` per item sent
 back (``return_notice:<return id>``). All in the mail's transaction. ``状态`` is answered with the
 digest, built after that commit so it shows what the other commands changed
-(``command:<mail key>:status``).
+(``command:<mail key>:status``). Answers go to the coordinator's *configured* address, never to
+whatever ``From:`` said.
 
 A reply to a receipt keeps its reference: the receipt's Message-ID is the outbox row
 ``receipt:<mail key>``, which names the submission; commands without a file or indicator then apply
@@ -36,51 +39,75 @@ from bot.outgoing.messages import CommandReplyContext, IndicatorRef, MailContext
 from bot.outgoing.messages import MailKind as OutgoingKind
 from bot.outgoing.outbox import enqueue
 from bot.outgoing.sending import signature
-from db.models import Attachment, Mail, Outbox, ReviewItem
-from db.queries import mail_by_dedupe_key
+from db.models import Attachment, Mail, Outbox, PendingCommand, ReviewItem
+from db.queries import find_pending, mail_by_dedupe_key
 from rules import codes
-from rules.commands import HELP_LINES, Command, Commands, Verb, auth_failure, parse_commands
+from rules.authority import Authority, CodeState, code_state, codes_in, command_authority
+from rules.commands import HELP_LINES, Command, Commands, Verb, parse_commands
 from rules.mailkind import MailKind
+from rules.sender import SenderVerdict
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
 class Route:
     commands: Commands = field(default_factory=Commands)
-    obey: bool = False
-    refusal: str | None = None  # why commands were not obeyed (Chinese); None when obeyed or none
+    authority: Authority | None = None  # None: no commands
+    reason: str = ""  # why they run or not (Chinese)
+    confirms: int | None = None  # the pending_command this mail confirms (it quotes the code)
+
+    @property
+    def obey(self) -> bool:
+        return self.authority is Authority.RUN
+
+    @property
+    def refusal(self) -> str | None:
+        return self.reason if self.authority is Authority.REFUSE else None
 
 
 def known_sections(deps: Deps) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*deps.catalogue.sections, *(s.name for s in deps.config.sections))))
 
 
+def coordinator_address(deps: Deps, address: str) -> str | None:
+    """The configured coordinator address equal to ``address``, or None: answers go to this one."""
+    wanted = address.strip().lower()
+    return next((a for a in deps.config.coordinator.emails if a == wanted), None) if wanted else None
+
+
 def is_coordinator(deps: Deps, address: str) -> bool:
-    return address.strip().lower() in deps.config.coordinator.emails
+    return coordinator_address(deps, address) is not None
 
 
-def route(deps: Deps, mail: IncomingMail, kind: MailKind) -> Route:
-    """Whether ``mail`` carries commands, and whether to obey them."""
+def route(deps: Deps, mail: IncomingMail, kind: MailKind, sender: SenderVerdict) -> Route:
+    """Whether ``mail`` carries commands (or confirms held ones), and what to do with them."""
     if kind is not MailKind.SUBMISSION:
         return Route()
+    files = bool(mail.materials or mail.cloud_links)
     commands = parse_commands(mail.subject.text, mail.body_text, known_sections(deps))
+    if sender.address and is_coordinator(deps, sender.address) and not files:
+        quoted = codes_in(mail.subject.text, mail.body_text)
+        pending: PendingCommand | None = None
+        if quoted:
+            with deps.sessions() as s:
+                found = find_pending(s, quoted)
+                pending = s.get(PendingCommand, found) if found is not None else None
+        if pending is not None:
+            valid = code_state(pending.status, pending.expires_at, deps.clock()) is CodeState.VALID
+            # A used or expired code quoted in a reply that carries new commands of its own (she answered
+            # in an old thread): the new commands count. Otherwise the reply is about the code.
+            if valid or not commands:
+                return Route(confirms=pending.id)
     if not commands:
         return Route()
-    if not is_coordinator(deps, mail.from_addr):
-        return Route(commands, refusal=f"发件人 {mail.from_addr or '（无地址）'} 不是协调人，邮件中的指令未执行")
-    if deps.config.coordinator.require_auth_pass:
-        failed = auth_failure(mail.headers.get("authentication-results", ""), mail.from_addr)
-        if failed is not None:
-            return Route(commands, refusal=f"收件服务器验证发件人失败（{failed}），该邮件可能是冒名发送，指令未执行")
-    if mail.materials or mail.cloud_links:
-        # The coordinator is also 法规科's sender: a mail with files is material ("确认指标12材料"
-        # reads like a command). Files are never dropped for the sake of a command.
-        return Route(
-            commands, refusal="邮件带有附件，已按报送材料处理，其中的指令未执行；下指令请单独发送不带附件的邮件"
-        )
-    return Route(commands, obey=True)
+    verdict = command_authority(
+        sender,
+        is_coordinator=is_coordinator(deps, sender.address),
+        require_auth_pass=deps.config.coordinator.require_auth_pass,
+        has_files=files,
+    )
+    return Route(commands, verdict.decision, verdict.reason)
 
 
 # -- the obeyed path ------------------------------------------------------------------------------
@@ -95,32 +122,47 @@ def handle_command_mail(
 ) -> int:
     """Record the command mail (``record`` adds the row), execute, queue the answers; returns the
     mail's id. ``after`` runs last in the same transaction (the poll saves its cursor there)."""
-    status_key: str | None = None
     with deps.sessions.begin() as s:
         row = record(s)
-        scope = referenced_mail(s, mail)
-        lines: list[str] = []
-        ok = True
-        for command in commands.commands:
-            try:
-                with s.begin_nested():
-                    lines.extend(_execute(s, deps, row, command, scope))
-            except ActionError as exc:
-                ok = False
-                lines.append(f"✗ {command.text}：{exc}")
-        only_status = all(c.verb is Verb.STATUS for c in commands.commands)
-        if not only_status:
-            _reply(s, deps, row, mail, _title(commands), ok, lines)
-        if any(c.verb is Verb.STATUS for c in commands.commands):
-            status_key = f"command:{row.dedupe_key}:status"
+        status_key = run_commands(s, deps, row, mail, commands, referenced_mail(s, mail), to=mail.from_addr)
         after(s)
         mail_id = row.id
     if status_key is not None:
-        _status_reply(deps, mail, status_key)
+        status_reply(deps, mail, status_key, to=mail.from_addr)
     return mail_id
 
 
-def _title(commands: Commands) -> str:
+def run_commands(
+    s: Session,
+    deps: Deps,
+    row: Mail,
+    mail: IncomingMail,
+    commands: Commands,
+    scope: Mail | None,
+    *,
+    to: str,
+    preface: tuple[str, ...] = (),
+) -> str | None:
+    """Execute ``commands`` (each in a savepoint) for the command mail ``row`` and queue the reply to
+    the coordinator address ``to``; returns the outbox key of the 状态 answer to send after the
+    commit, if one was asked for."""
+    lines: list[str] = list(preface)
+    ok = True
+    for command in commands.commands:
+        try:
+            with s.begin_nested():
+                lines.extend(_execute(s, deps, row, command, scope))
+        except ActionError as exc:
+            ok = False
+            lines.append(f"✗ {command.text}：{exc}")
+    if not all(c.verb is Verb.STATUS for c in commands.commands) or preface:
+        _reply(s, deps, row, mail, title_of(commands), ok, lines, to=to)
+    if any(c.verb is Verb.STATUS for c in commands.commands):
+        return f"command:{row.dedupe_key}:status"
+    return None
+
+
+def title_of(commands: Commands) -> str:
     first = commands.commands[0].text
     return first if len(commands.commands) == 1 else f"{first} 等{len(commands.commands)}条指令"
 
@@ -196,35 +238,49 @@ def _scope_refs(s: Session, scope: Mail | None) -> list[str]:
 # -- answers ----------------------------------------------------------------------------------------
 
 
-def _reply(s: Session, deps: Deps, row: Mail, mail: IncomingMail, title: str, ok: bool, lines: list[str]) -> None:
+def _reply(
+    s: Session, deps: Deps, row: Mail, mail: IncomingMail, title: str, ok: bool, lines: list[str], *, to: str
+) -> None:
     if deps.config.smtp is None:
         log.warning("no [smtp]: the answer to command mail %s is not sent", row.message_id)
         return
     context = CommandReplyContext(command=title, ok=ok, lines=tuple(lines))
-    _answer(s, deps, context, f"command:{row.dedupe_key}", mail)
+    answer(s, deps, context, f"command:{row.dedupe_key}", mail, to=to)
 
 
-def _status_reply(deps: Deps, mail: IncomingMail, key: str) -> None:
+def status_reply(deps: Deps, mail: IncomingMail, key: str, *, to: str) -> None:
     if deps.config.smtp is None:
         return
     from bot.outgoing.digest import build_digest  # the digest module reads its own snapshot
 
     context = build_digest(deps, deps.clock())
     with deps.sessions.begin() as s:
-        _answer(s, deps, context, key, mail, template="digest")
+        answer(s, deps, context, key, mail, to=to, template="digest")
 
 
-def _answer(
-    s: Session, deps: Deps, context: MailContext, key: str, mail: IncomingMail, template: OutgoingKind | None = None
+def answer(
+    s: Session,
+    deps: Deps,
+    context: MailContext,
+    key: str,
+    mail: IncomingMail,
+    *,
+    to: str,
+    template: OutgoingKind | None = None,
 ) -> None:
-    """Queue the answer to a command mail, threaded under it, to the address it came from."""
+    """Queue an answer about a command mail, threaded under it, to the coordinator's configured
+    address ``to`` (``coordinator_address``: never an address only the mail's header vouches for)."""
+    address = coordinator_address(deps, to)
+    if address is None:
+        log.warning("command answer %s: %r is no configured coordinator address; not sent", key, to)
+        return
     now = deps.clock()
     message = compose(
         deps.config,
         "command_reply",
         context,
         key=key,
-        to=[mail.from_addr],
+        to=[address],
         now=now,
         parent=mail.message_id,
         references=mail.references,
@@ -294,9 +350,5 @@ def note_refused(s: Session, deps: Deps, row: Mail, mail: IncomingMail, found: R
         )
     )
     if is_coordinator(deps, mail.from_addr) and deps.config.smtp is not None:
-        lines = [
-            found.refusal + "。",
-            "如确系本人发送，请检查邮箱的发信验证（SPF/DKIM）设置，或在服务器上用 intake 命令操作。",
-        ]
-        context = CommandReplyContext(command=_title(found.commands), ok=False, lines=tuple(lines))
-        _answer(s, deps, context, f"command:{row.dedupe_key}", mail)
+        context = CommandReplyContext(command=title_of(found.commands), ok=False, lines=(found.refusal + "。",))
+        answer(s, deps, context, f"command:{row.dedupe_key}", mail, to=mail.from_addr)

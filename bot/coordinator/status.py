@@ -196,5 +196,16 @@ def snapshot_json(snap: Snapshot, *, section: str | None = None) -> dict[str, An
             for c in snap.cloud_files
         ],
         "ignored": [{"message_id": m.message_id, "kind": m.kind} for m in snap.ignored],
-        "errors": [{"message_id": m.message_id, "error": m.error} for m in snap.errors],
+        # raw_path is relative to [storage] files; folder, uidvalidity and uid find a mail with no Message-ID
+        "errors": [
+            {
+                "message_id": m.message_id,
+                "error": m.error,
+                "raw_path": m.raw_path,
+                "folder": m.folder,
+                "uidvalidity": m.uidvalidity,
+                "uid": m.uid,
+            }
+            for m in snap.errors
+        ],
     }

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from bot.mime.mail import DecodedText, IncomingMail, Material
+from bot.mime.parse import parse_message, parse_message_file
 from db.hygiene import clean_text
 
 MAX_FIELD_BYTES = 32 * 1024  # a To: with 300 recipients is about 12 KB
@@ -86,6 +87,14 @@ def clip_header_file(path: Path, workdir: Path) -> Path:
             out.write(header)
             shutil.copyfileobj(source, out, 1 << 20)
     return target
+
+
+def parse_within_limits(raw: bytes | Path, workdir: Path) -> IncomingMail:
+    """Parse a mail (bytes, or a spooled .eml) with its header fields clipped first; the stored .eml
+    keeps the raw bytes."""
+    if isinstance(raw, bytes):
+        return parse_message(clip_header_fields(raw), workdir)
+    return parse_message_file(clip_header_file(raw, workdir), workdir)
 
 
 def _clip(text: str, limit: int) -> str:

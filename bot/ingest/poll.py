@@ -3,9 +3,11 @@
 ``poll_once``: for each folder, cursor from db -> new UIDs -> for each mail in UID order:
 ``process_one`` -> the cursor moves in the same transaction that records the mail.
 
-``process_one``: mark the mail in progress (``bot.ingest.quarantine``) -> parse (header fields
-clipped first, ``bot.ingest.limits``) -> classify (rules.mailkind) -> match (rules.match) -> store
-files (content-addressed, idempotent) -> read documents in capped child processes
+``process_one``: mark the mail in progress (``bot.ingest.quarantine``) -> parse (header fields clipped
+first, ``bot.ingest.limits``) -> classify (rules.mailkind) -> who sent it (rules.sender, once: it
+decides section, commands and receipt) -> commands (run, held for the coordinator's confirmation code,
+or refused) -> what is material (rules.material) -> match (rules.match) -> store files
+(content-addressed, idempotent) -> read documents in capped child processes
 (``bot.ingest.validate.extract_texts``) -> one transaction: mail, files, assignments, reviews,
 problems, receipt, cursor, and the mark removed.
 
@@ -19,11 +21,11 @@ What goes wrong is sorted by ``bot.ingest.faults``:
 - the process dies on the mail (OOM killer, SIGKILL): its mark stays; after two such deaths the mail
   is set aside for the coordinator and the cursor moves past it.
 
-A crash anywhere leaves either nothing or the whole mail recorded, and the next poll resumes after
-the last committed UID; the unique ``mail.dedupe_key`` makes a second poller (or a rescan after a
-UIDVALIDITY change) record nothing twice. A conflict with a concurrent writer (another poller, a
-command executed meanwhile) is retried from the start; only the dedupe key's conflict can turn out
-to mean "recorded already".
+A crash leaves nothing or the whole mail recorded; the next poll resumes after the last committed
+UID. The same raw bytes are never recorded twice, and the unique ``mail.dedupe_key`` (Message-ID
+*and* sender) keeps a second poller or a rescan from recording anything twice, while a stranger
+reusing a section's Message-ID cannot make the section's mail look like a duplicate. A conflict with
+a concurrent writer is retried from the start: only the dedupe key's can mean "recorded already".
 """
 
 from __future__ import annotations
@@ -41,25 +43,28 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.app import Deps
+from bot.coordinator.confirmations import confirm_command_mail, hold_command_mail
 from bot.coordinator.mailcommands import handle_command_mail, note_refused, route
 from bot.ingest import quarantine
 from bot.ingest.download import discard, fetch_run, runs, sha256_of, weight
 from bot.ingest.faults import PollStopped, describe, is_transient, transient_message
-from bot.ingest.limits import bound, clip_header_fields, clip_header_file
+from bot.ingest.limits import bound, parse_within_limits
 from bot.ingest.record import Source, add_mail, add_unparseable, dedupe_key, record_submission
 from bot.ingest.spool import process_spool
+from bot.ingest.trust import not_material_files, sender_of, submission_facts
 from bot.ingest.validate import extract_texts, validate_mail
 from bot.mailbox.errors import ImapError
 from bot.mailbox.imap import MailboxClient
 from bot.mailbox.prefetch import prefetched
 from bot.mime.mail import IncomingMail
-from bot.mime.parse import ParseError, parse_message, parse_message_file
+from bot.mime.parse import ParseError
 from bot.mime.textextract import Extracted, ExtractionStopped
 from bot.outgoing.receipts import enqueue_receipt
 from db.errors import unique_violation
 from db.models import Attachment, Mail
-from db.queries import get_cursor, mail_by_dedupe_key, save_cursor
+from db.queries import get_cursor, mail_by_dedupe_key, mail_by_raw_sha256, save_cursor
 from rules import codes
+from rules.authority import Authority
 from rules.disposition import disposition
 from rules.mailkind import MailKind, classify
 from rules.match import evaluate
@@ -218,7 +223,7 @@ def _process(deps: Deps, raw: bytes | Path, raw_sha: str, source: Source, workdi
     mail: IncomingMail | None = None
     try:
         try:
-            mail = bound(_parse(raw, workdir))
+            mail = bound(parse_within_limits(raw, workdir))
         except ParseError as exc:
             return _record_unparseable(deps, raw, raw_sha, source, str(exc))
         texts: dict[str, Extracted] = {}  # documents are read once, however often the writes are retried
@@ -242,18 +247,10 @@ def _process(deps: Deps, raw: bytes | Path, raw_sha: str, source: Source, workdi
         # A bug or a file no library could read must not block the mailbox (the same mail would
         # fail on every poll): keep the raw mail with the error for the coordinator and go on.
         log.exception("processing mail uid=%s in %s failed", source.uid, source.folder)
-        if mail is not None and _committed(deps, dedupe_key(mail, raw_sha), raw_sha):
+        if mail is not None and _committed(deps, raw_sha):
             _advance(deps, source)  # it failed after its own commit (e.g. while answering a command)
             return Outcome("duplicate")
         return _record_unparseable(deps, raw, raw_sha, source, f"处理失败（{describe(exc)}）")
-
-
-def _parse(raw: bytes | Path, workdir: Path) -> IncomingMail:
-    # Header fields are clipped before the parser sees them (a 5 MB subject took minutes to decode);
-    # the stored .eml keeps the raw bytes.
-    if isinstance(raw, bytes):
-        return parse_message(clip_header_fields(raw), workdir)
-    return parse_message_file(clip_header_file(raw, workdir), workdir)
 
 
 def _set_aside(deps: Deps, raw: bytes | Path, raw_sha: str, source: Source, deaths: int) -> Outcome:
@@ -267,10 +264,9 @@ def _set_aside(deps: Deps, raw: bytes | Path, raw_sha: str, source: Source, deat
     return _record_unparseable(deps, raw, raw_sha, source, error, reason=codes.QUARANTINED, detail=detail)
 
 
-def _committed(deps: Deps, key: str, raw_sha: str) -> bool:
+def _committed(deps: Deps, raw_sha: str) -> bool:
     with deps.sessions() as s:
-        found = mail_by_dedupe_key(s, key) or mail_by_dedupe_key(s, f"{key}#sha256:{raw_sha}")
-        return found is not None and found.raw_sha256 == raw_sha
+        return mail_by_raw_sha256(s, raw_sha) is not None
 
 
 def _store_raw(deps: Deps, raw: bytes | Path, raw_sha: str) -> str:
@@ -312,6 +308,9 @@ def _record(
 ) -> Outcome:
     key = dedupe_key(mail, raw_sha)
     with deps.sessions() as s:
+        if mail_by_raw_sha256(s, raw_sha) is not None:
+            _advance(deps, source)  # the very same bytes: a rescan or a second folder
+            return Outcome("duplicate")
         if mail_by_dedupe_key(s, key) is not None:
             if _existing(s, mail, key) is not None:
                 _advance(deps, source)
@@ -324,7 +323,8 @@ def _record(
     kind = classify(
         mail.headers, mail.content_type, mail.from_addr, mail.subject.text, mail.body_text, deps.own_addresses
     )
-    section = deps.config.section_of(mail.from_addr)
+    sender = sender_of(deps, mail)  # rules.sender: the one trust verdict everything below reads
+    section = deps.config.section_of(sender.address) if sender.trusted else None
     raw_path = _store_raw(deps, raw, raw_sha)
 
     if kind is not MailKind.SUBMISSION:
@@ -336,22 +336,36 @@ def _record(
             _save(s, source)
             return Outcome("ignored", row.id, kind.value)
 
-    commands = route(deps, mail, kind)
+    commands = route(deps, mail, kind, sender)
+
+    def record_command(s: Session) -> Mail:
+        return add_mail(
+            s, mail, key=key, raw_sha256=raw_sha, raw_path=raw_path, source=source, section=section,
+            kind="command", status="recorded",
+        )  # fmt: skip
+
+    def save(s: Session) -> None:
+        _save(s, source)
+
+    # The coordinator's command mail: executed (or held for her confirmation code) and answered, never
+    # recorded as a submission.
+    if commands.confirms is not None:
+        return Outcome("recorded", confirm_command_mail(deps, mail, commands.confirms, record_command, save), "command")
     if commands.obey:
-        # The coordinator's command mail: executed and answered, never recorded as a submission.
-        def record_command(s: Session) -> Mail:
-            return add_mail(
-                s, mail, key=key, raw_sha256=raw_sha, raw_path=raw_path, source=source, section=section,
-                kind="command", status="recorded",
-            )  # fmt: skip
+        return Outcome("recorded", handle_command_mail(deps, mail, commands.commands, record_command, save), "command")
+    if commands.authority is Authority.CONFIRM:
+        mail_id = hold_command_mail(deps, mail, commands.commands, commands.reason, record_command, save)
+        return Outcome("recorded", mail_id, "command", reviews=1)
 
-        mail_id = handle_command_mail(deps, mail, commands.commands, record_command, lambda s: _save(s, source))
-        return Outcome("recorded", mail_id, "command")
-
-    decision = evaluate(mail.subject.text, [m.filename.text for m in mail.materials], deps.catalogue, mail.body_text)
-    plan = disposition(
-        decision, section, deps.catalogue, from_addr=mail.from_addr, has_cloud_links=bool(mail.cloud_links)
+    refused = not_material_files(mail)  # rules.material: executables, damaged parts, unopened containers
+    decision = evaluate(
+        mail.subject.text, [m.filename.text for m in mail.materials], deps.catalogue, mail.body_text, section=section
     )
+    plan = disposition(
+        decision, section, deps.catalogue, from_addr=mail.from_addr or mail.from_name,
+        has_cloud_links=bool(mail.cloud_links), unverified=None if sender.trusted else sender.doubt,
+        not_material=refused,
+    )  # fmt: skip
     stored = [(m, deps.storage.store_file(m.path, m.sha256)) for m in mail.materials]
     # Documents are read in child processes before the transaction: no database lock is held meanwhile.
     unread = [(m.sha256, m.path, m.filename.text) for m in mail.materials if m.sha256 not in texts]
@@ -364,7 +378,8 @@ def _record(
         rec = record_submission(s, row, mail, plan, stored)
         validate_mail(s, row, texts, deps.catalogue)  # before the receipt, which shows its findings
         note_refused(s, deps, row, mail, commands)
-        enqueue_receipt(s, deps, row, mail, kind)  # commits with the mail, or not at all
+        # commits with the mail, or not at all
+        enqueue_receipt(s, deps, row, mail, kind, sender, submission_facts(deps, mail, decision, refused))
         _save(s, source)
         return Outcome(
             "recorded", row.id, kind.value, files=rec.files, assignments=len(rec.assignments), reviews=rec.reviews

@@ -44,8 +44,14 @@ class Source:
 
 
 def dedupe_key(mail: IncomingMail, raw_sha256: str) -> str:
+    """``<Message-ID>#from:<sender>``: the same Message-ID from another address is another mail (a
+    stranger who sends first must not make a section's mail look like a duplicate). A sender whose
+    address could not be read reliably has "" here, never the address it pretends to be. Without a
+    Message-ID: ``sha256:<raw hash>``."""
     message_id = genuine_message_id(mail.message_id)
-    return message_id.strip() if message_id else f"sha256:{raw_sha256}"
+    if not message_id:
+        return f"sha256:{raw_sha256}"
+    return f"{message_id.strip()}#from:{mail.from_addr.strip().lower()}"
 
 
 def add_mail(

@@ -9,7 +9,8 @@ code page made of them, which in this campaign is GBK (Python shows them as CP43
 the raw bytes back from CP437, then try, in order: an Info-ZIP Unicode Path extra field (0x7075),
 UTF-8 (Linux ``zip`` and old macOS write UTF-8 without the flag; real GBK text is practically never
 valid multi-byte UTF-8, while GB18030 accepts almost any byte string, so UTF-8 must be tried first),
-then GB18030 (a superset of GBK). A name nothing decodes stays as bytes (``DecodedText.raw``).
+then GB18030 (a superset of GBK) when the result is plausibly Chinese (``bot.mime.charsets``). A name
+nothing decodes stays as bytes (``DecodedText.raw``).
 
 Safety: member names are labels, never paths (a name that climbs out with ``../`` or is absolute is
 reduced to its base name), and all writes go to generated names in ``workdir``. Extraction streams in

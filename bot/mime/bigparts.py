@@ -96,6 +96,9 @@ class Diverter:
         """If ``payload`` holds markers, write the part's full encoded body to a file and return it."""
         if "INTAKERUN" + self.nonce not in payload:
             return None
+        whole = _MARKER.fullmatch(payload)
+        if whole is not None and whole.group(1) == self.nonce:
+            return self.runs.pop(whole.group(2))  # the body is one run (most attachments): no copy
         fd, name = tempfile.mkstemp(prefix=".encoded-", dir=self.workdir)
         with os.fdopen(fd, "wb") as dest:
             position = 0

@@ -8,7 +8,13 @@ The rules, each from ``docs/MAIL-FACTS.md``:
 - RFC 2047 encoded words are decoded wherever they appear, also inside quoted parameters
   (``filename="=?GB2312?B?...?="``), and adjacent words of one charset are joined *before* decoding,
   so a multi-byte character split across two words survives.
-- Raw 8-bit bytes (no encoding at all) are tried as UTF-8, then GB18030.
+- Raw 8-bit bytes (no encoding at all), and text its declared charset cannot decode, are tried as UTF-8,
+  then as the charset the part or the mail declares elsewhere (``hint``: a German mail's
+  ``iso-8859-1`` body says what its raw ``Frösche.txt`` name is), then as GB18030 only when the result
+  is plausibly Chinese (:func:`plausibly_chinese`): GB18030 accepts almost any byte string, so Latin-1,
+  windows-1254 or Big5 bytes would otherwise come out as Chinese mojibake. UTF-8 goes before the hint
+  because it validates itself: text in a legacy charset practically never passes as UTF-8, while any
+  legacy decoder accepts UTF-8 bytes as mojibake.
 - What still cannot be decoded is returned as :class:`~bot.mime.mail.DecodedText` with the original bytes,
   never as mojibake and never with characters silently dropped.
 
@@ -23,12 +29,21 @@ import base64
 import binascii
 import codecs
 import re
+import unicodedata
 from email.message import Message
 from email.quoprimime import header_decode as _q_decode
 
 from bot.mime.mail import DecodedText
 
-__all__ = ["charset_alias", "decode_body", "decode_filename", "decode_header_value"]
+__all__ = [
+    "charset_alias",
+    "decode_body",
+    "decode_filename",
+    "decode_header_value",
+    "decode_text",
+    "decode_undeclared",
+    "plausibly_chinese",
+]
 
 # Labels whose bytes must go through the GB18030 decoder (W3C Encoding Standard: the "GBK" encoding's
 # labels, plus the names Python and mail clients use for the same family).
@@ -77,15 +92,57 @@ _W3C_SUPERSETS = {
     "utf8": "utf-8",
 }
 
-# Raw 8-bit or mislabelled bytes are tried in this order: UTF-8 is self-validating, so GBK text almost
-# never passes as UTF-8 by accident, while the reverse often would.
-_FALLBACKS = ("utf-8", "gb18030")
+# Labels a stateful 7-bit decoder rejects for one unusual character: try the supersets before giving up.
+_SUPERSETS = {
+    "iso2022_jp": ("iso2022_jp_2", "iso2022_jp_ext", "iso2022_jp_2004"),
+    "iso2022_jp_1": ("iso2022_jp_2",),
+    "iso2022_kr": ("cp949",),
+}
+_ASCII_LABELS = frozenset({"ascii", "us-ascii"})
+_ISO2022_ESCAPE = re.compile(rb"\x1b(?:\$\(?|\()[@A-Z]")  # an ISO-2022 designation (ESC $ B, ESC ( J ...)
+
+# Non-ASCII characters that occur in Chinese names and text: Han ideographs, CJK and full-width
+# punctuation, the GB2312 symbol rows Chinese text uses (№ ① ㈠ ※ ± ×). Kana, Greek, Cyrillic, box drawing
+# and private-use characters are what Big5 or Latin bytes become when read as GB18030.
+_CHINESE_RANGES = (
+    (0x00A7, 0x00A7),
+    (0x00B0, 0x00B1),
+    (0x00B7, 0x00B7),
+    (0x00D7, 0x00D7),
+    (0x00F7, 0x00F7),
+    (0x2010, 0x203B),
+    (0x2103, 0x2103),
+    (0x2116, 0x2116),
+    (0x2160, 0x216B),
+    (0x2170, 0x2179),
+    (0x2190, 0x2199),
+    (0x2208, 0x2312),
+    (0x2460, 0x249B),
+    (0x25A0, 0x25CF),
+    (0x2605, 0x2606),
+    (0x3000, 0x303F),
+    (0x3220, 0x3229),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0xFF01, 0xFF5E),
+    (0xFFE0, 0xFFE5),
+    (0x20000, 0x2FFFF),
+)
+_NOT_CHINESE = re.compile(
+    "[^\x00-\x7f" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _CHINESE_RANGES) + "]"
+)
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+# A Han character inside a Latin word: a Latin-1 "ö" eating the letter after it ("Fr\xf6sche" -> "Fr鰏che").
+_HAN_IN_LATIN_WORD = re.compile("[A-Za-z][\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff][A-Za-z]")
 
 # RFC 2047 encoded word; the charset may carry an RFC 2231 language suffix (=?utf-8*zh?B?...?=).
 # Whitespace inside the encoded text is tolerated because some clients fold inside a word.
 _ENCODED_WORD = re.compile(rb"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _FOLD = re.compile(rb"\r?\n(?=[ \t])")
 _NEWLINES = re.compile(rb"[\r\n]+")
+_FOLD_STR = re.compile(r"\r?\n(?=[ \t])")
+_NEWLINES_STR = re.compile(r"[\r\n]+")
 
 
 def charset_alias(name: str) -> str:
@@ -111,29 +168,84 @@ def charset_alias(name: str) -> str:
     return canonical
 
 
-def _strict(data: bytes, charset: str | None) -> str | None:
-    """``data`` decoded with ``charset`` (aliased), then with the fallbacks; None when nothing fits."""
-    candidates: list[str] = []
+def plausibly_chinese(text: str) -> bool:
+    """Whether ``text`` (bytes read as GB18030) reads as Chinese rather than as mojibake.
+
+    Every non-ASCII character must be one Chinese text uses (no kana, Greek, Cyrillic, private use);
+    no Han character may sit inside a Latin word; and of four or more Han characters at least half
+    must be common ones (GB2312): Big5 text read as GBK is mostly rare characters.
+
+    >>> plausibly_chinese("指标12-支队-王堃.doc"), plausibly_chinese("HasenundFr鰏che.txt")
+    (True, False)
+    """
+    if _NOT_CHINESE.search(text) or _HAN_IN_LATIN_WORD.search(text):
+        return False
+    han = "".join(_HAN.findall(text))
+    # GB2312 has no "?" among its Han characters, so each "?" is a character outside it.
+    return len(han) < 4 or han.encode("gb2312", "replace").count(b"?") * 2 <= len(han)
+
+
+def _candidates(charset: str | None, hint: str | None) -> list[str]:
+    found: list[str] = []
     if charset:
-        candidates.append(charset_alias(charset))
-    candidates.extend(c for c in _FALLBACKS if c not in candidates)
-    for codec in candidates:
+        label = charset_alias(charset)
+        found.append(label)
+        found.extend(_SUPERSETS.get(_codec_name(label), ()))
+    found.append("utf-8")
+    if hint:
+        label = charset_alias(hint)
+        if label not in _ASCII_LABELS:
+            found.append(label)
+    return list(dict.fromkeys(found))
+
+
+def _codec_name(label: str) -> str:
+    try:
+        return codecs.lookup(label).name.replace("-", "_")
+    except LookupError:
+        return label
+
+
+def _strict(data: bytes, charset: str | None, hint: str | None = None) -> str | None:
+    """``data`` decoded with ``charset`` (aliased), UTF-8, ``hint``, then GB18030 when the result is
+    plausibly Chinese; None when nothing fits."""
+    for codec in _candidates(charset, hint):
         try:
-            return data.decode(codec)
+            text = data.decode(codec)
         except (UnicodeDecodeError, LookupError):
             continue
-    return None
+        if "\x1b" in text and _ISO2022_ESCAPE.search(data):  # ISO-2022 left undecoded: not a reading
+            continue
+        return text
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    return text if plausibly_chinese(text) else None
 
 
 def _placeholder(data: bytes, charset: str | None) -> str:
     """Readable stand-in for undecodable bytes: what the declared charset can read, the rest as ``\\xNN``.
 
     Without a label only UTF-8 is used: it is self-validating, so the readable part is never mojibake.
+    Control characters (an ISO-2022 escape left over) are escaped too.
     """
     try:
-        return data.decode(charset_alias(charset) if charset else "utf-8", "backslashreplace")
+        text = data.decode(charset_alias(charset) if charset else "utf-8", "backslashreplace")
     except LookupError:
-        return data.decode("utf-8", "backslashreplace")
+        text = data.decode("utf-8", "backslashreplace")
+    return "".join(f"\\x{ord(c):02x}" if unicodedata.category(c) == "Cc" and c not in "\t\r\n" else c for c in text)
+
+
+def decode_undeclared(data: bytes, hint: str | None = None) -> DecodedText:
+    """Bytes no label describes (a zip member name, a winmail.dat title, a raw 8-bit header): UTF-8,
+    ``hint``, then GB18030 when plausibly Chinese; otherwise the bytes, shown escaped."""
+    if data.isascii():
+        return DecodedText(data.decode("ascii"))
+    text = _strict(data, None, hint)
+    if text is None:
+        return DecodedText(_placeholder(data, None), raw=data)
+    return DecodedText(text)
 
 
 def _to_bytes(raw: str | bytes) -> bytes:
@@ -157,18 +269,22 @@ def _decode_word(encoding: bytes, text: bytes) -> bytes | None:
     return _q_decode(text.decode("latin-1")).encode("latin-1")
 
 
-def decode_header_value(raw: str | bytes) -> DecodedText:
+def decode_header_value(raw: str | bytes, hint: str | None = None) -> DecodedText:
     """Decode one header value (or parameter value) into text.
 
     ``raw`` is the value as it stands in the mail: bytes, or a str from the compat32 parser in which
     8-bit bytes are surrogate-escaped. Handles RFC 2047 words anywhere (also inside quotes), charset
-    labels per :func:`charset_alias`, raw 8-bit UTF-8 and GBK/GB18030, and folding. When any piece
+    labels per :func:`charset_alias`, raw 8-bit text (UTF-8, the ``hint`` charset the part or mail
+    declares, GBK/GB18030 when plausibly Chinese), raw ISO-2022-JP, and folding. When any piece
     cannot be decoded, ``raw`` of the result holds the unfolded original bytes and ``text`` a
     placeholder in which the undecodable bytes are escaped (``\\xNN``).
 
     >>> decode_header_value("=?GB2312?B?1rix6jEy?=").text
     '指标12'
     """
+    if isinstance(raw, str) and raw.isascii() and "=?" not in raw and "\x1b" not in raw:
+        # Plain ASCII, most header values: only the folding to undo (the same steps as below).
+        return DecodedText(_NEWLINES_STR.sub("", _FOLD_STR.sub("", raw)).strip())
     original = _NEWLINES.sub(b"", _FOLD.sub(b"", _to_bytes(raw))).strip()
     # Split into literal runs and encoded words; whitespace between two encoded words is dropped
     # (RFC 2047 section 6.2) and adjacent words with one charset are joined before decoding.
@@ -193,7 +309,12 @@ def decode_header_value(raw: str | bytes) -> DecodedText:
     parts: list[str] = []
     failed = False
     for charset, octets, encoded in pieces:
-        text = _strict(octets, charset) if encoded or not octets.isascii() else octets.decode("ascii")
+        if encoded or not octets.isascii():
+            text = _strict(octets, charset, hint)
+        elif b"\x1b" in octets and _ISO2022_ESCAPE.search(octets):
+            text = _strict(octets, "iso-2022-jp")
+        else:
+            text = octets.decode("ascii")
         if text is None:
             failed = True
             text = _placeholder(octets, charset)
@@ -227,23 +348,24 @@ def _param_values(header_value: str, param: str) -> list[str | tuple[str | None,
     return [value for key, value in params[1:] if key.lower() == param]
 
 
-def _decode_rfc2231(charset: str | None, value: str) -> DecodedText:
+def _decode_rfc2231(charset: str | None, value: str, hint: str | None) -> DecodedText:
     # The stdlib leaves the percent-decoded octets as Latin-1 characters; raw 8-bit characters
     # outside Latin-1 cannot occur because the header went in as Latin-1.
     octets = value.encode("latin-1")
-    text = _strict(octets, charset)
+    text = _strict(octets, charset, hint)
     if text is None:
         return DecodedText(_placeholder(octets, charset), raw=octets)
     return DecodedText(text)
 
 
-def decode_filename(part: Message) -> DecodedText | None:
+def decode_filename(part: Message, hint: str | None = None) -> DecodedText | None:
     """The attachment name of a MIME part, or None when it has none.
 
     Looks at ``filename`` in Content-Disposition, then ``name`` in Content-Type. An RFC 2231 value
     (``filename*=`` or ``filename*0*=`` continuations) wins over a plain one; a plain value may hold
-    RFC 2047 words (Foxmail, QQ, Outlook) or raw 8-bit bytes. A decodable candidate wins over an
-    undecodable one.
+    RFC 2047 words (Foxmail, QQ, Outlook) or raw 8-bit bytes, read per :func:`decode_header_value` with
+    ``hint`` (the part's own ``charset`` parameter, else the mail's) as the declared charset. A
+    decodable candidate wins over an undecodable one.
     """
     undecodable: DecodedText | None = None
     for header, param in (("content-disposition", "filename"), ("content-type", "name")):
@@ -255,9 +377,9 @@ def decode_filename(part: Message) -> DecodedText | None:
         values.sort(key=lambda v: not isinstance(v, tuple))
         for value in values:
             if isinstance(value, tuple):
-                decoded = _decode_rfc2231(value[0], value[2])
+                decoded = _decode_rfc2231(value[0], value[2], hint)
             else:
-                decoded = decode_header_value(value.encode("latin-1"))
+                decoded = decode_header_value(value.encode("latin-1"), hint)
             if not decoded.text.strip():
                 continue
             if not decoded.undecodable:
@@ -266,18 +388,24 @@ def decode_filename(part: Message) -> DecodedText | None:
     return undecodable
 
 
-def decode_body(payload: bytes, charset: str | None) -> str:
-    """Text of a body part already freed of its transfer encoding.
+def decode_text(payload: bytes, charset: str | None, hint: str | None = None) -> tuple[str, bool]:
+    """Text of a body part already freed of its transfer encoding, and whether it decoded cleanly.
 
-    The declared charset (aliased per :func:`charset_alias`) is tried first, then UTF-8, then GB18030.
-    When none decodes cleanly the declared charset (or UTF-8) is used with U+FFFD replacements: a body
-    is read by humans and rules only, and the raw mail is kept for a better decoder.
+    The declared charset (aliased per :func:`charset_alias`) is tried first, then UTF-8, then ``hint``
+    (a charset the mail declares elsewhere), then GB18030 when the result is plausibly Chinese. When
+    none decodes cleanly the declared charset (or UTF-8) is used with U+FFFD replacements: a body is
+    read by humans and rules only, and the raw mail is kept for a better decoder.
     """
-    text = _strict(payload, charset)
+    text = _strict(payload, charset, hint)
     if text is not None:
-        return text
+        return text, True
     codec = charset_alias(charset) if charset else "utf-8"
     try:
-        return payload.decode(codec, "replace")
+        return payload.decode(codec, "replace"), False
     except LookupError:
-        return payload.decode("utf-8", "replace")
+        return payload.decode("utf-8", "replace"), False
+
+
+def decode_body(payload: bytes, charset: str | None, hint: str | None = None) -> str:
+    """:func:`decode_text` without the verdict."""
+    return decode_text(payload, charset, hint)[0]

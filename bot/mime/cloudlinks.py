@@ -9,6 +9,9 @@ HTML: links are grouped by URL (the icon, the name and the 下载 button of one 
 text around a group, up to the nearest element that also holds another file's link, supplies the
 size ("25.6M") and the expiry ("2021年11月10日 18:02到期", "到期时间：..."). Plain text: each URL's
 record runs from the previous link (or the start of its paragraph) to the end of its line.
+
+Parsing HTML is the expensive step of reading a mail: ``link_html`` picks the HTML worth parsing (a part
+that names a cloud service at all) and, for a large part, only the text around those names.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from zoneinfo import ZoneInfo
 from bs4 import BeautifulSoup, Tag
 
 from bot.mime.mail import CloudLink
+from rules.material import is_web_link
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 UNNAMED = "未命名文件"
@@ -29,6 +33,15 @@ UNNAMED = "未命名文件"
 _NETEASE_MAIL_HOSTS = ("mail.163.com", "mail.126.com", "mail.yeah.net", "mail.188.com", "vip.163.com")
 _OTHER_SHARE_HOSTS = ("pan.baidu.com", "share.weiyun.com", "www.aliyundrive.com", "www.alipan.com")
 _MAX_LEVELS = 6  # how far up from a link we look for its size and expiry
+LINK_HTML_CAP = 256 * 1024  # HTML parts larger than this are parsed only around cloud-service names
+_WINDOW = 8 * 1024  # characters kept on each side of such a name: a 163/QQ file block is ~1 KB
+_MAX_WINDOWS = 200
+# Every host provider_of accepts, as lower-case substrings (a false hit only costs a parse).
+_SERVICE_NAMES = (
+    *("fs.mail.", "large-attachment-download", "mail.qq.com", "kdocs.cn", "docs.wps.cn"),
+    *_OTHER_SHARE_HOSTS,
+)
+_SERVICE_NAME = re.compile("|".join(re.escape(name) for name in _SERVICE_NAMES))
 
 _URL = re.compile(r"https?://[^\s<>\"'，。；、）)】\]」]+", re.IGNORECASE)
 _SIZE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?\s*(?:[KMGT]i?B|[KMGT]|B|字节))(?![A-Za-z0-9])", re.IGNORECASE)
@@ -59,9 +72,11 @@ _GENERIC_LINK_TEXT = frozenset(
     {"下载", "点击下载", "预览", "在线预览", "打开", "查看", "点击查看", "保存到网盘", "转存"}
 )
 
-
 def provider_of(url: str) -> str | None:
-    """``"163"``, ``"qq"``, ``"kdocs"``, ``"other"`` (cloud drives) or None for any other link."""
+    """``"163"``, ``"qq"``, ``"kdocs"``, ``"other"`` (cloud drives) or None for any other link, and for
+    anything but http(s): ``javascript://fs.mail.163.com/...`` has the right host (rules.material)."""
+    if not is_web_link(url.strip()):
+        return None
     try:
         parts = urlsplit(url.strip())
     except ValueError:
@@ -76,6 +91,26 @@ def provider_of(url: str) -> str | None:
     if host in _OTHER_SHARE_HOSTS and (path.startswith(("/s/", "/share/")) or host == "share.weiyun.com"):
         return "other"
     return None
+
+
+def link_html(html: str) -> str | None:
+    """The part of one HTML body that can hold a cloud link: None when it names no cloud service, the
+    whole body when it is small, else the text around each name (:data:`LINK_HTML_CAP`)."""
+    lowered = html.lower()
+    if not any(name in lowered for name in _SERVICE_NAMES):
+        return None
+    if len(html) <= LINK_HTML_CAP:
+        return html
+    spans: list[tuple[int, int]] = []
+    for match in _SERVICE_NAME.finditer(lowered):
+        start, end = max(0, match.start() - _WINDOW), match.end() + _WINDOW
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], end)
+        elif len(spans) < _MAX_WINDOWS:
+            spans.append((start, end))
+        else:
+            break
+    return "\n".join(html[start:end] for start, end in spans)
 
 
 def find_cloud_links(html: str | None, text: str) -> list[CloudLink]:

@@ -53,7 +53,8 @@ class Material:
     origin: str  # "attachment" | "zip" | "forwarded" | "tnef"
     container: str | None = None  # name of the zip / forwarded subject / winmail.dat it came from
     # Why the stored bytes may not be the file the sender attached, when the parser knows: a damaged
-    # transfer encoding ("base64-truncated", "base64-invalid", "qp-invalid", "uuencode-invalid").
+    # transfer encoding ("base64-truncated", "base64-invalid", "qp-invalid", "uuencode-invalid",
+    # "uuencode-truncated"; bot.mime.transfer says what each means).
     # Such a file is kept and shown to the coordinator, never counted as material or exported.
     damage: str | None = None
 
@@ -81,8 +82,8 @@ class Skipped:
 class IncomingMail:
     message_id: str  # as in the header, with <>; synthesized "<sha256.missing@intake>" when absent
     subject: DecodedText
-    from_addr: str  # lower-cased address, "" when absent
-    from_name: str
+    from_addr: str  # lower-cased address, "" when absent or unreliable (see sender_doubt)
+    from_name: str  # decoded display name; the whole decoded header when the address is unreliable
     to_addrs: tuple[str, ...]
     date: datetime | None
     in_reply_to: str | None
@@ -95,3 +96,5 @@ class IncomingMail:
     cloud_links: list[CloudLink] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)  # decoding problems worth telling a human
+    # Why the From header cannot be relied on (a rules.sender doubt code; from_addr is then ""), or None.
+    sender_doubt: str | None = None

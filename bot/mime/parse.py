@@ -13,32 +13,27 @@ keeps long base64 runs out of the parser altogether. Decoding of names and text 
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
-from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from bs4 import BeautifulSoup
 
 from bot.mime.bigparts import Diverter
-from bot.mime.charsets import decode_body, decode_filename, decode_header_value
-from bot.mime.mail import CloudLink, DecodedText, IncomingMail, Material, Skipped, synthesized_message_id
-from bot.mime.payload import (
-    SPOOL_THRESHOLD,
-    Spool,
-    decoded_bytes,
-    feed,
-    header_text,
-    spool_part,
-)
+from bot.mime.charsets import decode_header_value
+from bot.mime.mail import CloudLink, IncomingMail, Material, Skipped, synthesized_message_id
+from bot.mime.payload import SPOOL_THRESHOLD, Spool, feed
+from bot.mime.repair import repair_bytes, repair_chunks
+from bot.mime.sender import parse_recipients, parse_sender
+from bot.mime.walk import Walk
 
 __all__ = ["SPOOL_THRESHOLD", "ParseError", "parse_message", "parse_message_file"]
 
 _FEED_CHUNK = 1 << 20
+HTML_TEXT_CAP = 512 * 1024
 
 # Headers the rules look at (rules/mailkind.py, loop protection); first occurrence, decoded.
 _KEPT_HEADERS = frozenset(
@@ -70,10 +65,8 @@ _KEPT_HEADERS = frozenset(
         "x-failed-recipients",
     }
 )
-_SIGNATURE_TYPES = frozenset(
-    {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}
-)
 _MSGID = re.compile(r"<[^<>\s]+>")
+_WORD_CHARSET = re.compile(r"=\?([^?*\s]+)(?:\*[^?]*)?\?[bBqQ]\?")
 
 
 class ParseError(ValueError):
@@ -81,93 +74,14 @@ class ParseError(ValueError):
 
 
 def html_to_text(html: str) -> str:
-    """Readable text of an HTML body: one line per block, no scripts or styles, no blank runs."""
-    soup = BeautifulSoup(html, "html.parser")
+    """Readable text of an HTML body: one line per block, no scripts or styles, no blank runs. Only
+    the first :data:`HTML_TEXT_CAP` characters are read: what the rules look for in a body (a
+    declaration, a command) is at its top, and parsing megabytes of HTML takes seconds."""
+    soup = BeautifulSoup(html[:HTML_TEXT_CAP], "html.parser")
     for tag in soup(["script", "style", "head"]):
         tag.decompose()
     lines = (line.strip() for line in soup.get_text("\n").splitlines())
     return "\n".join(line for line in lines if line)
-
-
-@dataclass
-class _Walk:
-    """What one pass over the MIME tree collects."""
-
-    spool: Spool
-    materials: list[Material] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    defects: list[str] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-    htmls: list[str] = field(default_factory=list)
-    forwarded_bodies: list[tuple[str | None, str]] = field(default_factory=list)  # (html, text)
-    unnamed: int = 0
-
-    def visit(self, part: Message, origin: str, container: str | None) -> None:
-        self._note_defects(part)
-        ctype = part.get_content_type()
-        payload = part.get_payload()
-        if ctype == "message/rfc822":
-            self._forwarded(part)
-        elif isinstance(payload, list):
-            # multipart/*, and message/* subtypes other than rfc822 (delivery-status: header blocks)
-            if part.get_content_maintype() == "multipart":
-                for sub in payload:
-                    if isinstance(sub, Message):
-                        self.visit(sub, origin, container)
-        else:
-            try:
-                self._leaf(part, origin, container)
-            except (ValueError, LookupError) as exc:  # binascii.Error is a ValueError
-                self.defects.append(f"unreadable {part.get_content_type()} part: {exc}")
-
-    def _note_defects(self, part: Message) -> None:
-        for defect in part.defects:
-            self.defects.append(f"{type(defect).__name__} in {part.get_content_type()}")
-
-    def _forwarded(self, part: Message) -> None:
-        payload = part.get_payload()
-        inner = payload[0] if isinstance(payload, list) and payload else None
-        encoding = header_text(part, "content-transfer-encoding").strip().lower()
-        if isinstance(inner, Message) and encoding in ("base64", "quoted-printable") and not inner.keys():
-            # RFC 2046 5.2.1 forbids encoding message/rfc822, some clients do it anyway: the parser then
-            # sees a header-less message whose body is the encoded mail.
-            inner = feed([decoded_bytes(inner, encoding)], self.spool)
-        elif not isinstance(inner, Message):
-            inner = feed([decoded_bytes(part)], self.spool)
-        subject = decode_header_value(_raw_header(inner, "subject") or "").text.strip() or None
-        nested = _Walk(self.spool)
-        nested.visit(inner, "forwarded", subject)
-        self.materials.extend(nested.materials)
-        self.skipped.extend(nested.skipped)
-        self.defects.extend(nested.defects)
-        self.forwarded_bodies.append(("\n".join(nested.htmls) or None, "\n".join(nested.texts)))
-        self.forwarded_bodies.extend(nested.forwarded_bodies)
-
-    def _leaf(self, part: Message, origin: str, container: str | None) -> None:
-        ctype = part.get_content_type()
-        maintype = part.get_content_maintype()
-        disposition = part.get_content_disposition()
-        name = decode_filename(part)
-        if maintype == "text" and disposition != "attachment" and (name is None or disposition == "inline"):
-            if ctype in ("text/plain", "text/html"):
-                text = decode_body(decoded_bytes(part), part.get_content_charset())
-                (self.texts if ctype == "text/plain" else self.htmls).append(text)
-            return
-        content_id = header_text(part, "content-id").strip()
-        label = name.text if name else content_id or ctype
-        if maintype == "image" and content_id and disposition != "attachment":
-            self.skipped.append(Skipped(label, "inline-image"))
-            return
-        if ctype in _SIGNATURE_TYPES:
-            self.skipped.append(Skipped(label, "signature"))
-            return
-        if name is None:
-            self.unnamed += 1
-            name = DecodedText(f"unnamed-{self.unnamed}{mimetypes.guess_extension(ctype) or '.bin'}")
-        elif name.undecodable:
-            self.defects.append(f"undecodable file name: {name.text}")
-        path, size, digest = spool_part(part, self.spool.workdir)
-        self.materials.append(Material(name, path, size, digest, ctype, origin, container))
 
 
 def _raw_header(message: Message, name: str) -> str | None:
@@ -197,26 +111,30 @@ def _date(value: str | None, defects: list[str]) -> datetime | None:
     try:
         parsed = parsedate_to_datetime(value.strip())
     except (TypeError, ValueError, IndexError):
-        defects.append(f"unparsable Date: {value.strip()}")
+        defects.append(f"无法识别的日期（Date）：{value.strip()}")
         return None
     # RFC 5322 "-0000" (no zone information) comes back naive: read it as UTC.
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def _cloud_links(html: str | None, text: str, forwarded: list[tuple[str | None, str]]) -> list[CloudLink]:
-    from bot.mime.cloudlinks import find_cloud_links
+def _cloud_links(htmls: list[str], text: str, forwarded: list[tuple[list[str], str]]) -> list[CloudLink]:
+    """Cloud files announced in the body and in forwarded bodies. Only HTML parts that name a cloud
+    service are parsed, each cut down to the text around those names (``cloudlinks.link_html``): a
+    mail of thousands of HTML parts costs one substring search per part."""
+    from bot.mime.cloudlinks import find_cloud_links, link_html
 
     links: list[CloudLink] = []
     seen: set[str] = set()
-    for one_html, one_text in [(html, text), *forwarded]:
-        for link in find_cloud_links(one_html, one_text):
+    for one_htmls, one_text in [(htmls, text), *forwarded]:
+        candidates = [cut for cut in map(link_html, one_htmls) if cut is not None]
+        for link in find_cloud_links("\n".join(candidates) or None, one_text):
             if link.url not in seen:
                 seen.add(link.url)
                 links.append(link)
     return links
 
 
-def _expand(walk: _Walk) -> tuple[list[Material], list[Skipped]]:
+def _expand(walk: Walk) -> tuple[list[Material], list[Skipped]]:
     from bot.mime.archive import expand
 
     materials: list[Material] = []
@@ -228,25 +146,27 @@ def _expand(walk: _Walk) -> tuple[list[Material], list[Skipped]]:
     return materials, skipped
 
 
-def _build(root: Message, raw_sha256: str, spool: Spool) -> IncomingMail:
+def _build(root: Message, raw_sha256: str, spool: Spool, notes: list[str]) -> IncomingMail:
     if not root.keys():
-        raise ParseError("no mail header could be read")
+        raise ParseError("读不到任何邮件头")
+    walk = Walk(spool, _root_charset(root))
+    walk.visit(root, "attachment", None)
+    walk.finish()
+    hint = walk.hint or _word_charset(root)
+    defects = notes + walk.defects
+
     headers: dict[str, str] = {}
     for key, value in root.raw_items():
         lowered = key.lower()
         if lowered in _KEPT_HEADERS and lowered not in headers:
-            headers[lowered] = decode_header_value(str(value)).text
-
-    walk = _Walk(spool)
-    walk.visit(root, "attachment", None)
-    defects = walk.defects
-
-    subject = decode_header_value(_raw_header(root, "subject") or "")
+            headers[lowered] = decode_header_value(str(value), hint).text
+    subject = decode_header_value(_raw_header(root, "subject") or "", hint)
     if subject.undecodable:
-        defects.append(f"undecodable subject: {subject.text}")
-    from_name, from_addr = parseaddr(_raw_header(root, "from") or "")
-    recipients = getaddresses(_raw_header_all(root, "to") + _raw_header_all(root, "cc"))
-    to_addrs = tuple(decode_header_value(addr).text.strip().lower() for _, addr in recipients if addr)
+        defects.append(f"主题无法按任何字符集解码，已保留原始字节：{subject.text}")
+    sender = parse_sender(_raw_header_all(root, "from"), hint)
+    # A To: of a thousand encoded words made compat32's getaddresses recurse out of the stack (issue 12):
+    # parse_recipients reads with email.headerregistry and leaves out what it cannot read.
+    to_addrs = parse_recipients(_raw_header_all(root, "to") + _raw_header_all(root, "cc"))
     message_id = _message_id(headers.get("message-id"), raw_sha256)
     in_reply_to = _ids(_raw_header(root, "in-reply-to"))
 
@@ -258,8 +178,9 @@ def _build(root: Message, raw_sha256: str, spool: Spool) -> IncomingMail:
     return IncomingMail(
         message_id=message_id,
         subject=subject,
-        from_addr=decode_header_value(from_addr).text.strip().lower(),
-        from_name=decode_header_value(from_name).text.strip(),
+        from_addr=sender.address,
+        from_name=sender.name,
+        sender_doubt=sender.doubt,
         to_addrs=to_addrs,
         date=_date(headers.get("date"), defects),
         in_reply_to=in_reply_to[0] if in_reply_to else None,
@@ -269,10 +190,25 @@ def _build(root: Message, raw_sha256: str, spool: Spool) -> IncomingMail:
         headers=headers,
         content_type=root.get_content_type(),
         materials=materials,
-        cloud_links=_cloud_links(html, text, walk.forwarded_bodies),
+        cloud_links=_cloud_links(walk.htmls, text, walk.forwarded_bodies),
         skipped=walk.skipped + skipped,
         defects=defects,
     )
+
+
+def _root_charset(root: Message) -> str | None:
+    charset = root.get_content_charset()
+    return charset if charset and charset not in ("us-ascii", "ascii") else None
+
+
+def _word_charset(root: Message) -> str | None:
+    """The charset of the first RFC 2047 word in the top headers: what the sender's client writes in,
+    when no part declares one (``From: =?Windows-1252?...`` beside a raw 8-bit Subject)."""
+    for _, value in root.raw_items():
+        for label in _WORD_CHARSET.findall(str(value)):
+            if label.lower() not in ("us-ascii", "ascii"):
+                return str(label)
+    return None
 
 
 def _raw_header_all(message: Message, name: str) -> list[str]:
@@ -284,6 +220,7 @@ def _parse(chunks: Iterable[bytes] | bytes, workdir: Path) -> IncomingMail:
     diverter = Diverter(workdir)
     spool = Spool(workdir, diverter=diverter)
     digest = hashlib.sha256()
+    notes: list[str] = []  # what was repaired before parsing (bot.mime.repair)
 
     def hashed(source: Iterable[bytes]) -> Iterator[bytes]:
         for chunk in source:
@@ -293,11 +230,14 @@ def _parse(chunks: Iterable[bytes] | bytes, workdir: Path) -> IncomingMail:
     try:
         if isinstance(chunks, bytes):
             digest.update(chunks)
-            stream = diverter.filter_bytes(chunks)
+            stream = diverter.filter_bytes(repair_bytes(chunks, notes))
         else:
-            stream = diverter.filter(hashed(chunks))
-        root = feed(stream, spool)
-        return _build(root, digest.hexdigest(), spool)
+            stream = diverter.filter(repair_chunks(hashed(chunks), notes))
+        try:
+            root = feed(stream, spool)
+        except RecursionError as exc:  # thousands of nested multiparts: the feed parser recurses per level
+            raise ParseError("MIME 结构嵌套过深，无法读取") from exc
+        return _build(root, digest.hexdigest(), spool, notes)
     finally:
         # Encoded temporaries of parts that were not decoded (skipped, or an exception half-way)
         # must not stay beside the decoded payloads.
@@ -313,7 +253,7 @@ def parse_message(raw: bytes, workdir: Path) -> IncomingMail:
     can be read.
     """
     if not raw.strip():
-        raise ParseError("empty mail")
+        raise ParseError("邮件为空")
     return _parse(raw, workdir)
 
 
@@ -321,7 +261,7 @@ def parse_message_file(eml_path: Path, workdir: Path) -> IncomingMail:
     """Parse one mail from a file without reading it whole: it is fed to the parser in 1 MiB chunks
     and every large part goes to disk as soon as it is complete (see the module docstring)."""
     if eml_path.stat().st_size == 0:
-        raise ParseError("empty mail")
+        raise ParseError("邮件为空")
 
     def chunks() -> Iterator[bytes]:
         with eml_path.open("rb") as source:

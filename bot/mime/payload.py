@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -18,11 +19,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from bot.mime.bigparts import Diverter
-from bot.mime.transfer import writer_for
+from bot.mime.transfer import RawWriter, writer_for
 
 SPOOL_THRESHOLD = 64 * 1024  # encoded leaf payloads above this size go to disk at once
 
 _COPY_CHUNK = 1 << 20
+_FOLD = re.compile(r"\r\n|\r|\n")
+_ENCODING_TOKEN = re.compile(r"\s*\"?([A-Za-z0-9_-]+)")
+_ENCODING_ALIASES = {"7-bit": "7bit", "8-bit": "8bit", "quoted_printable": "quoted-printable"}
 
 
 @dataclass
@@ -44,12 +48,25 @@ class SpoolingMessage(Message):
 
     The feed parser calls ``set_payload`` once per leaf with the whole encoded body; keeping a path
     instead of that string is what bounds memory to one encoded part at a time.
+
+    The body's final line break stays in ``_payload``: when the part ends at a boundary, the feed parser
+    strips it there afterwards (RFC 2046 5.1.1: that line break belongs to the boundary), so a spooled
+    text attachment keeps exactly the bytes it would have had in memory.
     """
 
     def __init__(self, policy: Any = compat32, *, spool: Spool | None = None) -> None:
         super().__init__(policy)
         self.spool = spool
         self.spooled: Path | None = None
+
+    def get_boundary(self, failobj: Any = None) -> Any:
+        """The boundary with a line break folded into its quoted value removed (RFC 5322 3.2.2
+        unfolding keeps the whitespace after it): compat32 keeps the break, and the boundary is then
+        never found, so every part of the mail is lost (Outlook 2000, the RFC 1341 example)."""
+        boundary = super().get_boundary(failobj)
+        if isinstance(boundary, str) and ("\n" in boundary or "\r" in boundary):
+            return _FOLD.sub("", boundary)
+        return boundary
 
     def set_payload(self, payload: Any, charset: Any = None) -> None:
         diverter = self.spool.diverter if self.spool is not None else None
@@ -58,17 +75,37 @@ class SpoolingMessage(Message):
             if reassembled is not None and self.spool is not None:
                 self.spooled = reassembled
                 self.spool.temporaries.append(reassembled)
-                payload = ""
+                payload = _split_final_eol(reassembled)
         if self.spool is not None and charset is None and isinstance(payload, str) and len(payload) > SPOOL_THRESHOLD:
+            end = len(payload) - len(_final_eol(payload))
             fd, name = tempfile.mkstemp(prefix=".encoded-", dir=self.spool.workdir)
             self.spooled = Path(name)
             self.spool.temporaries.append(self.spooled)
             with os.fdopen(fd, "wb") as encoded:
                 # In slices: encoding the whole string at once would double the peak.
-                for start in range(0, len(payload), _COPY_CHUNK):
-                    encoded.write(payload[start : start + _COPY_CHUNK].encode("ascii", "surrogateescape"))
-            payload = ""
+                for start in range(0, end, _COPY_CHUNK):
+                    encoded.write(payload[start : min(start + _COPY_CHUNK, end)].encode("ascii", "surrogateescape"))
+            payload = payload[end:]
         super().set_payload(payload, charset)
+
+
+def _final_eol(text: str) -> str:
+    """The line break ``text`` ends with, as the feed parser's NLCRE_eol finds it (a regular
+    expression anchored at the end would scan the whole payload)."""
+    if text.endswith("\r\n"):
+        return "\r\n"
+    return text[-1:] if text[-1:] in ("\r", "\n") else ""
+
+
+def _split_final_eol(path: Path) -> str:
+    """Cut the file's final line break off and return it (see ``SpoolingMessage``)."""
+    with path.open("r+b") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - 2))
+        last = f.read()
+        eol = b"\r\n" if last.endswith(b"\r\n") else last[-1:] if last[-1:] in (b"\r", b"\n") else b""
+        f.truncate(size - len(eol))
+    return eol.decode("ascii")
 
 
 class HashingFile:
@@ -100,16 +137,28 @@ def encoded_chunks(part: Message) -> Iterator[bytes]:
         yield payload.encode("ascii", "surrogateescape")
 
 
-def decode_into(part: Message, sink: Any, encoding: str | None = None) -> None:
-    """Undo the part's Content-Transfer-Encoding (or ``encoding``) chunk by chunk into ``sink``."""
-    encoding = (encoding or header_text(part, "content-transfer-encoding")).strip().lower()
-    writer = writer_for(encoding, sink)
+@dataclass(frozen=True)
+class Spooled:
+    """A part decoded into its content-addressed file."""
+
+    path: Path
+    size: int
+    sha256: str
+    damage: str | None  # see bot.mime.transfer
+    inner_name: bytes | None  # a name the transfer encoding carries (uuencode "begin 644 NAME")
+
+
+def decode_into(part: Message, sink: Any, encoding: str | None = None) -> RawWriter:
+    """Undo the part's Content-Transfer-Encoding (or ``encoding``) chunk by chunk into ``sink``;
+    returns the finished writer, which tells whether the encoding was damaged."""
+    writer = writer_for(encoding or transfer_encoding(part), sink)
     for chunk in encoded_chunks(part):
-        writer.write(chunk)  # the base64 writer drops a stray "=" mid-body (bot.mime.transfer)
+        writer.write(chunk)
     writer.finish()
     if isinstance(part, SpoolingMessage) and part.spooled is not None:
         part.spooled.unlink(missing_ok=True)
         part.spooled = None
+    return writer
 
 
 def decoded_bytes(part: Message, encoding: str | None = None) -> bytes:
@@ -119,20 +168,28 @@ def decoded_bytes(part: Message, encoding: str | None = None) -> bytes:
     return collected.getvalue()
 
 
-def spool_part(part: Message, workdir: Path) -> tuple[Path, int, str]:
-    """Decode the part to ``workdir/<sha256>``; returns (path, size, sha256)."""
+def spool_part(part: Message, workdir: Path, encoding: str | None = None) -> Spooled:
+    """Decode the part (its Content-Transfer-Encoding, or ``encoding``) to ``workdir/<sha256>``."""
     fd, name = tempfile.mkstemp(prefix=".part-", dir=workdir)
     try:
         with os.fdopen(fd, "wb") as out:
             sink = HashingFile(out)
-            decode_into(part, sink)
+            writer = decode_into(part, sink, encoding)
         digest = sink.sha256.hexdigest()
         final = workdir / digest
         os.replace(name, final)
     finally:
         if os.path.exists(name):
             os.unlink(name)
-    return final, sink.size, digest
+    return Spooled(final, sink.size, digest, writer.damage, writer.filename)
+
+
+def transfer_encoding(part: Message) -> str:
+    """The part's Content-Transfer-Encoding token, lower-cased: what comes after it is ignored
+    (``base64;``, ``quoted-printable charset=...``, 8-bit junk), ``7-bit`` means ``7bit``."""
+    match = _ENCODING_TOKEN.match(header_text(part, "content-transfer-encoding"))
+    token = match.group(1).lower() if match else ""
+    return _ENCODING_ALIASES.get(token, token)
 
 
 def header_text(message: Message, name: str) -> str:

@@ -26,6 +26,7 @@ ZIP_CORRUPT = "zip-corrupt"
 ZIP_UNSUPPORTED = "zip-unsupported"  # compression method Python cannot read (deflate64, AES ...)
 TNEF_CORRUPT = "tnef-corrupt"
 TNEF_NO_DATA = "tnef-no-data"  # an attachment entry without a file (an OLE link, say)
+TNEF_NO_FILES = "tnef-no-files"  # a winmail.dat with no file in it (only the message body, RTF): no material
 
 SYSTEM_FILES = frozenset({"thumbs.db", "ehthumbs.db", ".ds_store", "desktop.ini"})
 

@@ -10,6 +10,7 @@ import struct
 import zipfile
 import zlib
 
+from bot.mime.charsets import decode_undeclared
 from bot.mime.mail import DecodedText, Material, Skipped
 from bot.mime.unpacking import (
     ZIP_CORRUPT,
@@ -41,12 +42,7 @@ def decode_member_name(info: zipfile.ZipInfo) -> DecodedText:
     unicode_path = _unicode_path_extra(info.extra, raw)
     if unicode_path is not None:
         return DecodedText(unicode_path)
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return DecodedText(raw.decode(encoding))
-        except UnicodeDecodeError:
-            continue
-    return DecodedText(raw.decode("ascii", errors="backslashreplace"), raw=raw)
+    return decode_undeclared(raw)
 
 
 def _unicode_path_extra(extra: bytes, raw_name: bytes) -> str | None:

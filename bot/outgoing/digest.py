@@ -35,6 +35,7 @@ from bot.outgoing.messages import (
     OverdueLine,
     ProgressLine,
     ReviewLine,
+    error_location,
 )
 from bot.outgoing.outbox import FlushReport, enqueue
 from bot.outgoing.reminders import unreachable_sections
@@ -95,6 +96,14 @@ def _progress_lines(
     return ProgressLine("全部指标", everything.done, everything.total), by_level1, by_section
 
 
+def sender_label(mail: Mail) -> str:
+    """The sender as the digest shows it: the address, or what an unreliable From claimed (the parser
+    leaves the address empty then, rules.sender)."""
+    if mail.from_addr:
+        return mail.from_addr
+    return f"（未验证）{mail.from_name}" if mail.from_name else "（未知）"
+
+
 def _arrivals(s: Session, since: datetime | None, tz: tzinfo) -> tuple[ArrivalLine, ...]:
     stmt = (
         select(Mail)
@@ -110,7 +119,7 @@ def _arrivals(s: Session, since: datetime | None, tz: tzinfo) -> tuple[ArrivalLi
         lines.append(
             ArrivalLine(
                 received_at=mail.received_at.astimezone(tz),
-                sender=mail.from_addr,
+                sender=sender_label(mail),
                 section=mail.section,
                 subject=mail.subject,
                 files=len(mail.attachments),
@@ -136,7 +145,7 @@ def build_digest(deps: Deps, now: datetime) -> DigestContext:
             ReviewLine(
                 id=r.id,
                 received_at=r.mail.received_at.astimezone(tz),
-                sender=r.mail.from_addr or "（未知）",
+                sender=sender_label(r.mail),
                 filename=r.attachment.filename if r.attachment is not None else None,
                 reason=r.detail,
                 candidates=tuple(r.candidates or ()),
@@ -160,7 +169,13 @@ def build_digest(deps: Deps, now: datetime) -> DigestContext:
             if c.expires_at is None or c.expires_at <= horizon
         )
         errors = tuple(
-            ErrorLine(m.received_at.astimezone(tz), m.from_addr or "（未知）", m.subject or "（无主题）", m.error or "")
+            ErrorLine(
+                m.received_at.astimezone(tz),
+                m.from_addr or "（未知）",
+                m.subject or "（无主题）",
+                m.error or "",
+                error_location(str(deps.storage.root / m.raw_path), m.folder, m.uid, m.message_id),
+            )
             for m in snap.errors
         )
     notices = tuple(

@@ -21,6 +21,7 @@ from typing import Literal
 
 from rules import codes
 from rules.catalogue import Indicator
+from rules.material import is_web_link
 
 LOOP_HEADER = "X-Intake-Loop"
 """Our own loop header: its value is the intake mailbox address. Mail carrying it is never answered."""
@@ -238,6 +239,11 @@ class CloudFileLine:
     url: str
     expires_at: datetime | None
 
+    @property
+    def linkable(self) -> bool:
+        """Only http(s) is ever a link: ``javascript://fs.mail.163.com/...`` names the right host too."""
+        return is_web_link(self.url)
+
 
 @dataclass(frozen=True)
 class FailedSendLine:
@@ -253,6 +259,18 @@ class ErrorLine:
     sender: str
     subject: str
     error: str
+    where: str = ""  # how to find the mail: error_location()
+
+
+def error_location(raw_path: str | None, folder: str | None, uid: int | None, message_id: str | None) -> str:
+    """Where a mail that failed can be found, for the coordinator and the IT person: the stored .eml
+    (``intake inspect`` reads it), and the IMAP folder and UID when it has no Message-ID to search by."""
+    parts = [f"原始邮件：{raw_path}"] if raw_path else []
+    if not message_id and folder is not None and uid is not None:
+        parts.append(f"邮箱文件夹 {folder} 中 UID {uid}")
+    elif message_id:
+        parts.append(f"Message-ID {message_id}")
+    return "；".join(parts)
 
 
 @dataclass(frozen=True)
@@ -280,9 +298,14 @@ class DigestContext:
 
 @dataclass(frozen=True)
 class CommandReplyContext:
+    """The answer to a command mail; with ``code`` set, the request to confirm an unverified one: the
+    code goes in the subject, so a plain reply carries it back (``rules.authority``)."""
+
     command: str
     ok: bool
     lines: tuple[str, ...]
+    code: str | None = None
+    expires_at: datetime | None = None  # when the code stops working (shown in the campaign's zone)
 
 
 @dataclass(frozen=True)

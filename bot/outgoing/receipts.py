@@ -4,21 +4,25 @@
 and its receipt commit together: a crash loses neither and the outbox key ``receipt:<mail key>``
 keeps a re-run from queuing a second one. Sending is the outbox's job (``bot.outgoing.sending``).
 
-When no receipt is queued, in this order (``ReceiptOutcome`` names each case):
+A receipt goes to exactly one address: the parsed sender's (``rules.sender``), never a string taken
+from a header. When no receipt is queued, in this order (``ReceiptOutcome`` names each case):
 
 - ``[smtp]`` is not configured (logged once per process);
 - the mail is not a submission, or ``rules.mailkind.may_auto_answer`` refuses (auto-replies,
   bounces, list mail, mailer-daemon/postmaster/noreply senders, our own address or loop header, a
   sender asking for no auto-replies);
-- the sender has had ``[receipts] max_per_address_per_day`` receipts today (campaign time zone),
-  counted from the outbox. The first mail over the cap each day becomes a review item
+- ``rules.receipting`` refuses: a sender intake cannot trust (an unreliable ``From:``, failed
+  authentication); a stranger (an address in no section's ``senders``) whose mail is not plausibly a
+  submission (no material, no indicator named, bulk-like, phishing-like) or who comes after today's
+  ``[receipts] max_stranger_receipts_per_day`` receipts to strangers; an address that has had
+  ``[receipts] max_per_address_per_day`` receipts today (campaign time zone), counted from the
+  outbox. The first mail over the per-address cap each day becomes a review item
   ("receipt_capped"), so the coordinator sees it in ``intake review`` and in the digest; later ones
   that day stay silent (a loop with an unrecognised autoresponder must not flood the queue either).
 
-Unknown senders (an address in no section's ``senders``) do get a receipt: they did send material,
-and silence would make them send it again. Their receipt lists what was recorded and says plainly
-that it counts for no section until the coordinator confirms which section sent it (a problem
-line ``unknown_sender``); what the section still owes is left to the coordinator.
+Whatever is not answered is recorded all the same and shown to the coordinator. A stranger who is
+answered gets a receipt that lists what was recorded and says plainly that it counts for no section
+until the coordinator confirms which section sent it (a problem line ``unknown_sender``).
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ from rules import codes
 from rules.catalogue import Catalogue
 from rules.mailkind import MailKind, may_auto_answer
 from rules.progress import outstanding_for
+from rules.receipting import ReceiptFacts, ReceiptVerdict, Submission, receipt_verdict
+from rules.sender import SenderVerdict
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +65,8 @@ class ReceiptOutcome(StrEnum):
     EXISTS = "exists"  # queued or sent before (a re-run)
     NOT_CONFIGURED = "not_configured"
     NOT_ANSWERED = "not_answered"  # not a submission, or loop protection said no
+    NOT_TRUSTED = "not_trusted"  # the sender is not trusted, or not one plain address
+    STRANGER = "stranger"  # a stranger's mail that is not plausibly a submission, or over their cap
     CAPPED = "capped"
 
 
@@ -66,23 +74,51 @@ def receipt_key(mail: Mail) -> str:
     return f"receipt:{mail.dedupe_key}"
 
 
-def enqueue_receipt(s: Session, deps: Deps, mail: Mail, incoming: IncomingMail, kind: MailKind) -> ReceiptOutcome:
+def enqueue_receipt(
+    s: Session,
+    deps: Deps,
+    mail: Mail,
+    incoming: IncomingMail,
+    kind: MailKind,
+    sender: SenderVerdict,
+    submission: Submission,
+) -> ReceiptOutcome:
     """Queue the receipt for ``mail`` (just recorded in ``s``), unless one of the module's rules says no."""
     if deps.config.smtp is None:
         warn_unconfigured_once("receipts")
         return ReceiptOutcome.NOT_CONFIGURED
-    if not may_auto_answer(kind, incoming.headers, mail.from_addr, deps.own_addresses):
-        log.info("no receipt for %s from %s (kind %s): automatic or list mail", mail.message_id, mail.from_addr, kind)
+    address = sender.address
+    if not may_auto_answer(kind, incoming.headers, address, deps.own_addresses):
+        log.info("no receipt for %s from %s (kind %s): automatic or list mail", mail.message_id, address, kind)
         return ReceiptOutcome.NOT_ANSWERED
     now = deps.clock()
-    sent_today = receipts_today(s, deps, mail.from_addr, now)
-    limit = deps.config.receipts.max_per_address_per_day
-    if sent_today >= limit:
-        _flag_capped(s, deps, mail, now, limit)
+    limits = deps.config.receipts
+    verdict = receipt_verdict(
+        ReceiptFacts(
+            trusted=sender.trusted,
+            address=address,
+            known_section=deps.config.section_of(address) is not None,
+            has_material=submission.has_material,
+            names_indicator=submission.names_indicator,
+            bulk_like=submission.bulk_like,
+            phishing_like=submission.phishing_like,
+            sent_to_address_today=receipts_today(s, deps, address, now) if address else 0,
+            per_address_cap=limits.max_per_address_per_day,
+            stranger_receipts_today=stranger_receipts_today(s, deps, now),
+            stranger_cap=limits.max_stranger_receipts_per_day,
+        )
+    )
+    if verdict is ReceiptVerdict.ADDRESS_CAPPED:
+        _flag_capped(s, deps, mail, now, limits.max_per_address_per_day)
         return ReceiptOutcome.CAPPED
+    if verdict is not ReceiptVerdict.SEND:
+        log.info("no receipt for %s (%s)", mail.message_id, verdict.value)
+        if verdict in (ReceiptVerdict.UNTRUSTED, ReceiptVerdict.NOT_ONE_ADDRESS):
+            return ReceiptOutcome.NOT_TRUSTED
+        return ReceiptOutcome.STRANGER
     s.flush()  # the mail's own rows must be visible to the queries below
     context = build_receipt_context(s, deps, mail)
-    message = receipt_message(deps, mail, incoming.references, context, now)
+    message = receipt_message(deps, mail, incoming.references, context, now, to=address)
     row = enqueue(s, kind="receipt", dedupe_key=receipt_key(mail), message=message, now=now)
     return ReceiptOutcome.QUEUED if row is not None else ReceiptOutcome.EXISTS
 
@@ -97,14 +133,24 @@ def _local_day(deps: Deps, now: datetime) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def receipts_today(s: Session, deps: Deps, address: str, now: datetime) -> int:
-    """Receipts queued to ``address`` on ``now``'s calendar day in the campaign time zone."""
+def _recipients_today(s: Session, deps: Deps, now: datetime) -> list[list[str]]:
     start, end = _local_day(deps, now)
     rows = s.scalars(
         select(Outbox.recipients).where(Outbox.kind == "receipt", Outbox.created_at >= start, Outbox.created_at < end)
     )
+    return [[r.lower() for r in recipients] for recipients in rows]
+
+
+def receipts_today(s: Session, deps: Deps, address: str, now: datetime) -> int:
+    """Receipts queued to ``address`` on ``now``'s calendar day in the campaign time zone."""
     target = address.strip().lower()
-    return sum(1 for recipients in rows if target in {r.lower() for r in recipients})
+    return sum(1 for recipients in _recipients_today(s, deps, now) if target in recipients)
+
+
+def stranger_receipts_today(s: Session, deps: Deps, now: datetime) -> int:
+    """Receipts queued today to addresses in no section's ``senders``, all together."""
+    rows = _recipients_today(s, deps, now)
+    return sum(1 for recipients in rows if all(deps.config.section_of(r) is None for r in recipients))
 
 
 def _flag_capped(s: Session, deps: Deps, mail: Mail, now: datetime, limit: int) -> None:
@@ -153,6 +199,9 @@ def _file_lines(s: Session, catalogue: Catalogue, mail: Mail) -> tuple[FileLine,
             select(ReviewItem).where(ReviewItem.mail_id == mail.id, ReviewItem.attachment_id.is_not(None))
         )
     }
+    # The matcher's words to the sender for a file in review: why, and what to write next time.
+    unmatched = select(Problem).where(Problem.mail_id == mail.id, Problem.code == codes.UNMATCHED_ATTACHMENT)
+    advice = {p.attachment_id: p.detail for p in s.scalars(unmatched)}
     lines = []
     for att in attachments:
         ids = list(
@@ -170,13 +219,15 @@ def _file_lines(s: Session, catalogue: Catalogue, mail: Mail) -> tuple[FileLine,
                 )
             )
         refs = tuple(_ref(catalogue, i) for i in dict.fromkeys(ids))
-        reason = reviews.get(att.id) if not refs else None
+        reason = (advice.get(att.id) or reviews.get(att.id)) if not refs else None
         lines.append(FileLine(att.filename, refs, reason or (None if refs else "未能识别对应指标")))
     return tuple(lines)
 
 
 def _problem_lines(s: Session, mail: Mail) -> list[ProblemLine]:
     rows = s.scalars(select(Problem).where(Problem.mail_id == mail.id).order_by(Problem.id)).all()
+    # A file in review is explained in its own section, not again among the problems.
+    rows = [p for p in rows if p.code != codes.UNMATCHED_ATTACHMENT]
     return [ProblemLine(p.code, p.detail, p.attachment.filename if p.attachment is not None else None) for p in rows]
 
 
@@ -234,15 +285,15 @@ def build_receipt_context(s: Session, deps: Deps, mail: Mail) -> ReceiptContext:
 
 
 def receipt_message(
-    deps: Deps, mail: Mail, references: tuple[str, ...], context: ReceiptContext, now: datetime
+    deps: Deps, mail: Mail, references: tuple[str, ...], context: ReceiptContext, now: datetime, *, to: str
 ) -> EmailMessage:
-    """The receipt as a message threaded under the sender's mail (RFC 5322 3.6.4)."""
+    """The receipt to the one address ``to``, threaded under the sender's mail (RFC 5322 3.6.4)."""
     return compose(
         deps.config,
         "receipt",
         context,
         key=receipt_key(mail),
-        to=[mail.from_addr],
+        to=[to],
         now=now,
         parent=mail.message_id,
         references=references,

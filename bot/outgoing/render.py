@@ -2,7 +2,10 @@
 
 One Jinja2 environment for the process, reading ``templates/<kind>.txt`` and ``<kind>.html`` from the
 installed ``templates`` package. ``StrictUndefined`` turns a missing context field into an error
-instead of an empty string; autoescaping is on for ``.html`` only (the text part is not HTML).
+instead of an empty string; autoescaping is on for ``.html`` only (the text part is not HTML). Every
+value shown, and the subject line, loses its control and Unicode format characters first
+(``rules.visible``): a right-to-left override in a sender's file name must not turn ``cod.exe`` into
+``exe.doc`` in our mail.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from bot.outgoing.messages import (
     ReminderContext,
     ReturnNoticeContext,
 )
+from rules.authority import CODE_LABEL
+from rules.visible import visible
 
 SUBJECT_MAX_CHARS = 120
 
@@ -40,8 +45,14 @@ def cn_short(value: datetime) -> str:
     return f"{value.month}月{value.day}日 {value:%H:%M}"
 
 
+def _visible(value: object) -> object:
+    # Markup (``__html__``) is our own HTML, a macro's output: its values went through here already.
+    return visible(value) if isinstance(value, str) and not hasattr(value, "__html__") else value
+
+
 def _make_environment() -> Environment:
     env = Environment(
+        finalize=_visible,
         loader=PackageLoader("templates", "."),
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
@@ -76,7 +87,7 @@ def render(kind: MailKind, context: MailContext) -> tuple[str, str]:
 
 
 def _clip(subject: str) -> str:
-    flat = " ".join(subject.split())
+    flat = " ".join(visible(subject).split())
     return flat if len(flat) <= SUBJECT_MAX_CHARS else flat[: SUBJECT_MAX_CHARS - 1] + "…"
 
 
@@ -96,6 +107,9 @@ def subject_for(kind: MailKind, context: MailContext) -> str:
     if kind == "digest" and isinstance(context, DigestContext):
         return _clip(f"【进度汇总】{context.campaign_title}（{cn_date(context.generated_at)}）")
     if kind == "command_reply" and isinstance(context, CommandReplyContext):
+        if context.code is not None:
+            # The code first: a long command is clipped, the code never is.
+            return _clip(f"【待确认指令】{CODE_LABEL} {context.code}：{context.command}")
         status = "已执行" if context.ok else "未执行"
         return _clip(f"指令{status}：{context.command}")
     raise TypeError(f"{kind} cannot take a {type(context).__name__}")

@@ -86,7 +86,7 @@ def test_a_replaced_version_may_share_its_name(migrated_session: sessionmaker[Se
 def test_migration_keeps_the_newest_of_duplicate_current_versions(db_url: str) -> None:
     engine: Engine = make_engine(db_url)
     try:
-        upgrade(engine, "0002")
+        upgrade(engine, "0003")  # the revision before 0004
         sessions = make_sessionmaker(engine)
         with sessions.begin() as s:  # what two racing pollers could leave before 0004
             for n in (1, 2):

@@ -164,7 +164,8 @@ def digest(days_left: int = 10) -> DigestContext:
         ),
         errors=(
             ErrorLine(datetime(2025, 6, 20, 9, 1, tzinfo=CST), "zhao@jzhb.gov.cn", "指标40-材料",
-                      "附件解压失败：压缩包已损坏"),
+                      "附件解压失败：压缩包已损坏",
+                      "原始邮件：/var/lib/intake/files/mail/3f/3f9c.eml；邮箱文件夹 INBOX 中 UID 1207"),
         ),
     )
 
@@ -174,6 +175,16 @@ def command_reply() -> CommandReplyContext:
         command="#分配 7 指标27",
         ok=True,
         lines=("待核对事项 #7 已登记为指标27。", "大气环境科尚缺指标：14、15。"),
+    )
+
+
+def command_confirm() -> CommandReplyContext:
+    return CommandReplyContext(
+        command="退回 A34 原因：缺少盖章页",
+        ok=False,
+        lines=("无法确认该邮件确由协调人发出：邮件没有 Authentication-Results（收件服务器未给出验证结果）",),
+        code="7KQ2M9XD",
+        expires_at=datetime(2021, 10, 21, 10, 0, tzinfo=CST),
     )
 
 
@@ -222,5 +233,6 @@ SAMPLES: dict[str, tuple[MailKind, MailContext]] = {
     "digest": ("digest", digest()),
     "digest_overdue": ("digest", digest(-3)),
     "command_reply": ("command_reply", command_reply()),
+    "command_confirm": ("command_reply", command_confirm()),
     "return_notice": ("return_notice", return_notice()),
 }

@@ -26,7 +26,7 @@ from db.models import Acceptance, Assignment, Attachment, Declaration, Mail, Out
 from rules.progress import State
 from tests.fixtures.smtpd import ReceivedMail, SmtpServer
 from tests.support.app import app_for
-from tests.support.mails import doc, submission
+from tests.support.mails import doc, submission, verified
 
 CST = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2021, 10, 20, 10, 0, tzinfo=CST)
@@ -52,8 +52,17 @@ def app(tmp_path: Path, db_url: str, dovecot: Any, smtpd_tls: SmtpServer) -> Ite
     deps.close()
 
 
-def command(text: str, *, body: str = "", sender: str = COORDINATOR, headers: dict[str, str] | None = None) -> bytes:
-    return submission(text, [], sender=sender, name="刘海利", body=body or "\n", headers=headers)
+def command(
+    text: str,
+    *,
+    body: str = "",
+    sender: str = COORDINATOR,
+    headers: dict[str, str] | None = None,
+    mx_auth: str | None = "verified",
+) -> bytes:
+    """A command mail; by default as our MX stamps one whose From domain passed (``verified``)."""
+    auth = verified(sender) if mx_auth == "verified" else mx_auth
+    return submission(text, [], sender=sender, name="刘海利", body=body or "\n", headers=headers, mx_auth=auth)
 
 
 def run(app: Deps) -> None:
@@ -99,7 +108,14 @@ def test_assign_a_review_item_and_a_file_by_mail(app: Deps, dovecot: Any, smtpd_
         item_id, file_id = item.id, file24.id
     mid = make_msgid(domain="example.com")
     dovecot.append(
-        submission(f"指派 R{item_id} 指标12", [], sender=COORDINATOR, body=f"指派 A{file_id} 24 25\n", message_id=mid)
+        submission(
+            f"指派 R{item_id} 指标12",
+            [],
+            sender=COORDINATOR,
+            body=f"指派 A{file_id} 24 25\n",
+            message_id=mid,
+            mx_auth=verified(COORDINATOR),
+        )
     )
     run(app)
     assert current(app) >= {("12", "支队", "工作材料.docx"), ("24", "支队", "24-移送清单.pdf")}
@@ -230,22 +246,23 @@ def test_commands_from_others_are_not_obeyed(app: Deps, dovecot: Any, smtpd_tls:
     assert sent_to(smtpd_tls, COORDINATOR) == []
 
 
-def test_commands_failing_authentication_are_refused(app: Deps, dovecot: Any, smtpd_tls: SmtpServer) -> None:
+def test_commands_failing_authentication_wait_for_the_confirmation_code(
+    app: Deps, dovecot: Any, smtpd_tls: SmtpServer
+) -> None:
     dovecot.append(submission("指标7", [("监管情况说明.docx", doc("7"))]))
     run(app)
-    forged = {
-        "Authentication-Results": "mx.163.com; dkim=fail header.d=example.com; spf=fail smtp.mailfrom=example.com"
-    }
-    dovecot.append(command("确认 指标7", headers=forged))
+    dovecot.append(command("确认 指标7", mx_auth="dkim=fail header.d=example.com; spf=fail smtp.mailfrom=example.com"))
     run(app)
-    assert state(app, "7", "支队") is State.RECEIVED
-    # Processed as an ordinary mail (so it gets a receipt), and the refusal is said plainly.
-    reply = [m for m in sent_to(smtpd_tls, COORDINATOR) if str(m.message["Subject"]).startswith("指令未执行：")]
-    assert len(reply) == 1
-    assert "dkim=fail" in text_of(reply[0])
+    assert state(app, "7", "支队") is State.RECEIVED  # not run
+    # Not an ordinary mail either (no receipt): a held command, and a request to confirm it.
+    [request] = sent_to(smtpd_tls, COORDINATOR)
+    assert str(request.message["Subject"]).startswith("【待确认指令】确认码 ")
+    assert "dkim=fail" in text_of(request)
     with app.sessions() as s:
-        assert s.scalars(select(ReviewItem).where(ReviewItem.reason == "command_refused")).one()
-        assert s.scalars(select(Outbox).where(Outbox.kind == "command_reply")).one().status == "sent"
+        mail = s.scalars(select(Mail).where(Mail.subject == "确认 指标7")).one()
+        assert mail.kind == "command"
+        assert s.scalars(select(ReviewItem).where(ReviewItem.reason == "command_pending")).one().mail_id == mail.id
+        assert len(s.scalars(select(Outbox).where(Outbox.kind == "receipt")).all()) == 1  # the first mail's
 
 
 def test_authentication_check_can_be_switched_off(app: Deps, dovecot: Any, smtpd_tls: SmtpServer) -> None:

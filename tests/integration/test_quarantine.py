@@ -32,7 +32,7 @@ DYING_POLLER = textwrap.dedent(
     from bot.app import build
     from bot.config import load_config
 
-    real = poll._parse
+    real = poll.parse_within_limits
 
     def parse(raw, workdir):
         data = raw if isinstance(raw, bytes) else raw.read_bytes()
@@ -40,7 +40,7 @@ DYING_POLLER = textwrap.dedent(
             os.kill(os.getpid(), signal.SIGKILL)
         return real(raw, workdir)
 
-    poll._parse = parse
+    poll.parse_within_limits = parse
     report = poll.poll_once(build(load_config(Path(sys.argv[1]))))
     print(report.mails, report.errors)
     """

@@ -189,6 +189,30 @@ def test_unknown_sender_is_told_the_file_counts_for_no_section_yet(
     assert "待报送指标将由法规科人工核对后告知" in text
 
 
+def test_a_file_in_review_is_explained_once_with_what_to_write_next_time(
+    app: Deps, dovecot: Any, smtpd_tls: SmtpServer
+) -> None:
+    # From 支队 (zhidui@): 24's number and words agree, so the covering note's 12 does not matter; 30's
+    # "情况说明" cannot settle the conflict.
+    files = [("24-行刑衔接案件移送清单.xlsx", doc("24")), ("30-情况说明.docx", doc("30"))]
+    dovecot.append(submission("指标12-支队", files))
+    poll_once(app)
+    send(app)
+    body = smtpd_tls.messages[0].message.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "登记为指标24：" in text
+    why = "30-情况说明.docx：文件名中的编号30与邮件主题中的编号12不一致"
+    assert why in text
+    line = next(line for line in text.splitlines() if why in line)
+    assert "今后请" in line  # what to write next time, on the same line
+    assert text.count("文件名中的编号30与邮件主题中的编号12不一致") == 1  # not again among the problems
+    with app.sessions() as s:
+        (item,) = s.scalars(select(ReviewItem))
+    assert item.detail.startswith("文件名中的编号30与邮件主题中的编号12不一致")  # the coordinator's view
+    assert item.candidates[:2] == ["30", "12"]
+
+
 def test_possibly_classified_file_reminds_that_classified_material_is_not_mailed(
     app: Deps, dovecot: Any, smtpd_tls: SmtpServer
 ) -> None:

@@ -44,7 +44,7 @@ def config_for(
             "read_timeout": 10,
         },
         "storage": {"database": db_url, "files": str(tmp_path / "files")},
-        "coordinator": {"name": "刘海利", "emails": ["coordinator@example.com"]},
+        "coordinator": {"name": "刘海利", "emails": ["coordinator@example.com"], "authserv_ids": ["mx*"]},
         "sections": SECTIONS,
     }
     if ca_file is not None:

@@ -20,9 +20,16 @@ def submission(
     message_id: str | None = None,
     headers: dict[str, str] | None = None,
     date: datetime | None = None,
+    mx_auth: str | None = None,
+    from_header: str | None = None,
 ) -> bytes:
+    """``mx_auth``: the results our receiving MX stamps on top (``spf=pass ...``), as Coremail does
+    below its own Received line; ``from_header``: a From written as is (hostile forms)."""
     msg = EmailMessage()
-    msg["From"] = f"{name} <{sender}>"
+    if mx_auth is not None:
+        msg["Received"] = "from mail.example.com (unknown [192.0.2.7]) by mx19 (Coremail) with SMTP id x; Wed"
+        msg["Authentication-Results"] = f"mx19; {mx_auth}"
+    msg["From"] = from_header if from_header is not None else f"{name} <{sender}>"
     msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = format_datetime(date or datetime(2021, 10, 20, 9, 30, tzinfo=UTC))
@@ -34,6 +41,11 @@ def submission(
         maintype, subtype = _guess(filename)
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return msg.as_bytes()
+
+
+def verified(sender: str) -> str:
+    """What the MX writes for a mail whose From domain passed SPF and DKIM (Coremail's spelling)."""
+    return f"spf=pass smtp.mail={sender}; dkim=pass header.i=@{sender.rpartition('@')[2]}"
 
 
 def _guess(filename: str) -> tuple[str, str]:

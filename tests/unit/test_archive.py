@@ -473,9 +473,10 @@ def test_zip_inside_winmail_dat_is_opened(tmp_path: Path, workdir: Path) -> None
     assert [(m.filename.text, m.origin, m.container) for m in materials] == [("指标3.docx", "zip", "材料.zip")]
 
 
-def test_winmail_dat_without_attachments_is_kept(tmp_path: Path, workdir: Path) -> None:
+def test_winmail_dat_without_attachments_is_no_file(tmp_path: Path, workdir: Path) -> None:
+    # Issue 12 class 6: a winmail.dat holding only the RTF body is not a file the sender attached.
     original = material(tmp_path, make_tnef([]), "winmail.dat", "application/ms-tnef")
-    assert expand(original, workdir) == ([original], [])
+    assert expand(original, workdir) == ([], [Skipped("winmail.dat", "tnef-no-files")])
 
 
 ORPHAN_ATTACHMENT_DATA = struct.pack("<IH", 0x223E9F78, 1) + tnef_attr(2, 0x800F, 0x0006, b"data" * 5)
@@ -487,6 +488,41 @@ def test_corrupt_winmail_dat_is_kept(tmp_path: Path, workdir: Path, data: bytes)
     assert expand(original, workdir) == ([original], [Skipped("winmail.dat", "tnef-corrupt")])
 
 
-def test_winmail_dat_with_only_a_signature_is_kept_without_complaint(tmp_path: Path, workdir: Path) -> None:
+def test_winmail_dat_with_only_a_signature_holds_no_file(tmp_path: Path, workdir: Path) -> None:
     original = material(tmp_path, b"\x78\x9f\x3e\x22\x00\x00", "winmail.dat")
-    assert expand(original, workdir) == ([original], [])
+    assert expand(original, workdir) == ([], [Skipped("winmail.dat", "tnef-no-files")])
+
+
+def mapi_binary(prop_id: int, data: bytes) -> bytes:
+    return struct.pack("<HHII", 0x0102, prop_id, 1, len(data)) + data + b"\x00" * (-len(data) % 4)
+
+
+def tnef_with_data_object(name: str, data: bytes) -> bytes:
+    """Outlook's other layout: the file only in PR_ATTACH_DATA_OBJ (0x3701), no attAttachData."""
+    out = struct.pack("<IH", 0x223E9F78, 0x5A1E)
+    out += tnef_attr(1, 0x9006, 0x0008, struct.pack("<I", 0x10000))
+    out += tnef_attr(1, 0x9007, 0x0006, struct.pack("<II", 936, 0))
+    out += tnef_attr(2, 0x9002, 0x0006, struct.pack("<HIIII", 1, 0xFFFFFFFF, 0, 0, 0)[:14])
+    out += tnef_attr(2, 0x8010, 0x0001, b"DOC~1.DOC\x00")
+    props = mapi_unicode(0x3707, name) + mapi_binary(0x3701, data)
+    return out + tnef_attr(2, 0x9005, 0x0006, struct.pack("<I", 2) + props)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\xd0\xcf\x11\xe0" + bytes(range(200)) * 5 + bytes(512 * 2),  # whole zero sectors at the end (Word 97)
+        b"\xd0\xcf\x11\xe0abc\x00",  # one zero byte, length not a multiple of four
+        b"\xd0\xcf\x11\xe0abcd",  # no zeros: nothing to restore
+        b"ab\x00\x00\x00",
+    ],
+)
+def test_winmail_dat_member_keeps_its_trailing_zero_bytes(tmp_path: Path, workdir: Path, data: bytes) -> None:
+    # Issue 12 class 6: tnefparse strips every trailing NUL of a binary property (its padding and the
+    # file's own zeros alike); a .doc of whole sectors came out hundreds of bytes short.
+    dat = tnef_with_data_object("执法人员名单.doc", data)
+    [member], skipped = expand(material(tmp_path, dat, "winmail.dat"), workdir)
+    assert skipped == []
+    assert member.filename.text == "执法人员名单.doc"
+    assert member.path.read_bytes() == data
+    assert (member.size, member.sha256) == (len(data), hashlib.sha256(data).hexdigest())

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 from email import message_from_bytes, policy
 from email.message import Message
 
 import pytest
 
-from bot.mime.charsets import charset_alias, decode_body, decode_filename, decode_header_value
+from bot.mime.charsets import (
+    charset_alias,
+    decode_body,
+    decode_filename,
+    decode_header_value,
+    decode_text,
+    decode_undeclared,
+    plausibly_chinese,
+)
+from bot.mime.mail import DecodedText
 
 
 @pytest.mark.parametrize(
@@ -293,3 +303,120 @@ def test_decode_body(payload: bytes, charset: str | None, text: str) -> None:
 
 def test_decode_body_replaces_when_nothing_fits() -> None:
     assert decode_body(b"ok \xff\xfe end", "utf-8") == "ok \ufffd\ufffd end"
+
+
+# --- undeclared 8-bit text (issue 12 class 5) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "chinese"),
+    [
+        ("指标12-支队-涉企收费清理情况说明.docx", True),
+        ("支队 王堃", True),  # one GBK-only character beside common ones
+        ("镕.doc", True),
+        ("【37】行政调解材料（第①项）№3", True),  # full-width and GB2312 symbol rows
+        ("report.pdf", True),  # nothing non-ASCII: nothing against it
+        ("HasenundFr鰏che.txt", False),  # Latin-1 ö ate the letter after it
+        ("R閟um.pdf", False),
+        ("いゅ代刚郎嘿", False),  # Big5 bytes read as GBK: kana and private use
+        ("戈\ue19d.doc", False),
+        ("鰏鰏鰏鰏.txt", False),  # four or more Han characters, mostly outside GB2312
+        ("Ã¤bc", False),
+    ],
+)
+def test_plausibly_chinese(text: str, chinese: bool) -> None:
+    assert plausibly_chinese(text) is chinese
+
+
+@pytest.mark.parametrize(
+    ("raw", "hint", "text"),
+    [
+        # the charset the part or mail declares reads a raw name it did not encode
+        (b"HasenundFr\xf6sche.txt", "iso-8859-1", "HasenundFrösche.txt"),
+        (b"Da\xf0\xfdt\xfdm listesi.xls", "windows-1254", "Dağıtım listesi.xls"),
+        ("會議紀錄".encode("big5"), "big5", "會議紀錄"),
+        # UTF-8 goes first: it validates itself, a legacy label would read it as mojibake
+        ("指标12.pdf".encode(), "iso-8859-1", "指标12.pdf"),
+        ("指标12.pdf".encode(), "gbk", "指标12.pdf"),
+        # GBK without any label, plausibly Chinese
+        ("指标12-支队.doc".encode("gbk"), None, "指标12-支队.doc"),
+        # an ASCII label says nothing about 8-bit bytes
+        ("指标12-支队.doc".encode("gbk"), "us-ascii", "指标12-支队.doc"),
+    ],
+)
+def test_undeclared_8bit_uses_the_declared_charset(raw: bytes, hint: str | None, text: str) -> None:
+    decoded = decode_header_value(raw, hint)
+    assert (decoded.text, decoded.undecodable) == (text, False)
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        (b"HasenundFr\xf6sche.txt", "HasenundFr\\xf6sche.txt"),  # was HasenundFr鰏che.txt
+        (b"Da\xf0\xfdt\xfdm.xls", "Da\\xf0\\xfdt\\xfdm.xls"),
+        ("會議紀錄".encode("big5"), None),  # was private-use characters
+    ],
+)
+def test_undeclared_8bit_nothing_explains_stays_bytes(raw: bytes, shown: str | None) -> None:
+    decoded = decode_header_value(raw)
+    assert decoded.raw == raw
+    assert "\\x" in decoded.text
+    assert not any("\ue000" <= char <= "\uf8ff" or "\u4e00" <= char <= "\u9fff" for char in decoded.text)
+    if shown is not None:
+        assert decoded.text == shown
+
+
+def test_iso_2022_jp_that_fails_tries_its_supersets() -> None:
+    # 鷗 is JIS X 0212: plain ISO-2022-JP cannot decode it, and the escape bytes must not pass as UTF-8
+    raw = "森鷗外.txt".encode("iso2022_jp_2")
+    word = b"=?iso-2022-jp?B?" + base64.b64encode(raw) + b"?="
+    assert decode_header_value(word).text == "森鷗外.txt"
+    rfc2231 = b"Content-Disposition: attachment; filename*=iso-2022-jp''" + "".join(f"%{b:02X}" for b in raw).encode()
+    name = decode_filename(_part(rfc2231))
+    assert name is not None and name.text == "森鷗外.txt"
+
+
+def test_raw_iso_2022_jp_in_a_header() -> None:
+    raw = "会議の資料".encode("iso2022_jp")
+    assert decode_header_value(raw).text == "会議の資料"
+
+
+def test_undecodable_escapes_control_characters() -> None:
+    decoded = decode_header_value(b"=?iso-2022-jp?B?" + base64.b64encode(b"\x1b$(Q\xff") + b"?=")
+    assert decoded.undecodable
+    assert "\x1b" not in decoded.text and "\\x1b" in decoded.text
+
+
+def test_decode_filename_uses_the_hint() -> None:
+    part = _part(
+        b'Content-Type: text/plain; charset="iso-8859-1"\r\nContent-Disposition: attachment; filename="Fr\xf6sche.txt"'
+    )
+    assert decode_filename(part) is not None
+    assert decode_filename(part, "iso-8859-1") == DecodedText("Frösche.txt")
+
+
+@pytest.mark.parametrize(
+    ("data", "hint", "expected"),
+    [
+        (b"report.pdf", None, DecodedText("report.pdf")),
+        ("指标3.docx".encode("gbk"), None, DecodedText("指标3.docx")),
+        ("指标3.docx".encode(), None, DecodedText("指标3.docx")),
+        ("Frösche.txt".encode("cp437"), None, DecodedText("Fr\\x94sche.txt", raw="Frösche.txt".encode("cp437"))),
+        ("Frösche.txt".encode("cp850"), "cp850", DecodedText("Frösche.txt")),
+    ],
+)
+def test_decode_undeclared(data: bytes, hint: str | None, expected: DecodedText) -> None:
+    assert decode_undeclared(data, hint) == expected
+
+
+@pytest.mark.parametrize(
+    ("payload", "charset", "hint", "text", "clean"),
+    [
+        ("Über".encode("latin-1"), None, "iso-8859-1", "Über", True),
+        ("各科室".encode("gbk"), None, None, "各科室", True),
+        (b"ok \xff\xfe end", "utf-8", None, "ok \ufffd\ufffd end", False),
+        (b"Fr\xf6sche", None, None, "Fr\ufffdsche", False),
+    ],
+)
+def test_decode_text(payload: bytes, charset: str | None, hint: str | None, text: str, clean: bool) -> None:
+    assert decode_text(payload, charset, hint) == (text, clean)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules.commands import Verb, auth_failure, parse_commands, parse_line, strip_quoted
+from rules.commands import Verb, parse_commands, parse_line, strip_quoted
 
 SECTIONS = ("支队", "法规科", "人事科", "财审科", "服务科")
 
@@ -114,21 +114,3 @@ def test_quoted_text_is_stripped(quote) -> None:
 
 def test_plain_mail_has_no_commands() -> None:
     assert not parse_commands("指标12-法规科-情况说明", "附件是材料，请查收。\n确认 12", SECTIONS)
-
-
-@pytest.mark.parametrize(
-    ("results", "sender", "verdict"),
-    [
-        ("mx.163.com; dkim=pass header.d=example.com; spf=pass smtp.mailfrom=example.com", "c@example.com", None),
-        ("mx.163.com; dkim=fail header.d=example.com; spf=pass", "c@example.com", "dkim=fail (example.com)"),
-        ("mx.163.com; spf=fail smtp.mailfrom=c@example.com", "c@example.com", "spf=fail (example.com)"),
-        ("mx.163.com; spf=fail smtp.mailfrom=mail.example.com", "c@example.com", "spf=fail (mail.example.com)"),
-        ("mx.163.com; dmarc=fail header.from=example.com", "c@example.com", "dmarc=fail (example.com)"),
-        ("mx.163.com; spf=softfail smtp.mailfrom=example.com", "c@example.com", None),
-        ("mx.163.com; dkim=fail header.d=other.org; dkim=pass header.d=example.com", "c@example.com", None),
-        ("mx.163.com; dkim=none", "c@example.com", None),
-        ("mx.163.com; spf=fail", "c@example.com", "spf=fail (example.com)"),
-    ],
-)
-def test_authentication_results(results, sender, verdict) -> None:
-    assert auth_failure(results, sender) == verdict

@@ -33,6 +33,20 @@ def test_example_config_loads_with_every_section() -> None:
     assert cfg.section("支队").owners[0] == ("刘建设", "zhidui@example.com")
     assert cfg.smtp is not None and cfg.smtp.from_addr == "jzhbjfzk@163.com"
     assert cfg.reminders.days_before == (7, 3, 1)
+    assert cfg.coordinator.require_auth_pass is True
+    assert cfg.coordinator.authserv_ids == ("mx*",)  # Coremail stamps its short MX name (MAIL-FACTS)
+    assert cfg.receipts.max_stranger_receipts_per_day == 20
+
+
+def test_authserv_ids_default_to_none_trusted(tmp_path: Path) -> None:
+    data = example()
+    del data["coordinator"]["authserv_ids"]
+    del data["receipts"]["max_stranger_receipts_per_day"]
+    cfg = parse_config(data, tmp_path / "config.toml")
+    assert cfg.coordinator.authserv_ids == ()  # fail closed: every mailed command needs a code
+    assert cfg.receipts.max_stranger_receipts_per_day == 20
+    data["coordinator"]["authserv_ids"] = ["MX*", "mx.163.com"]
+    assert parse_config(data, tmp_path / "config.toml").coordinator.authserv_ids == ("mx*", "mx.163.com")
 
 
 def test_secret_comes_from_environment_and_is_not_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,6 +85,15 @@ def test_secret_from_file(tmp_path: Path) -> None:
         (lambda d: d["coordinator"].update(emails=["not-an-address"]), "coordinator.emails", "不是有效的邮箱地址"),
         (lambda d: d["coordinator"].update(emails=[]), "coordinator.emails", "至少需要一个"),
         (lambda d: d["coordinator"].update(digest_at="5pm"), "coordinator.digest_at", "HH:MM"),
+        (lambda d: d["coordinator"].update(authserv_ids=["*"]), "coordinator.authserv_ids", "通配模式"),
+        (lambda d: d["coordinator"].update(authserv_ids=["mx 19"]), "coordinator.authserv_ids", "通配模式"),
+        (lambda d: d["coordinator"].update(authserv_ids="mx*"), "coordinator.authserv_ids", "列表"),
+        (lambda d: d["coordinator"].update(require_auth_pass="no"), "coordinator.require_auth_pass", "true/false"),
+        (
+            lambda d: d["receipts"].update(max_stranger_receipts_per_day=-1),
+            "receipts.max_stranger_receipts_per_day",
+            "非负",
+        ),
         (lambda d: d["sections"][1].update(senders=["fuwuke@example.com"]), "sections[1].senders", "同时属于"),
         (lambda d: d["reminders"].update(days_before=[7, -1]), "reminders.days_before", "非负整数"),
         (lambda d: d["reminders"].update(overdue_every_days=0), "reminders.overdue_every_days", "正整数"),

@@ -1,12 +1,16 @@
 """Every tests/corpus/NAME.eml parsed against NAME.expect.json (see tests/corpus/make_corpus.py).
 
 Keys of an expectation file, all optional except ``subject``:
-``subject``, ``from``, ``from_name``, ``message_id`` ("synthesized" for a generated one), ``date``
-(ISO 8601 or null), ``in_reply_to``, ``references``, ``body_contains`` / ``body_excludes``, ``html``
-(an HTML body is present), ``headers`` (name -> decoded value), ``materials`` (in order: filename,
-origin, container, and when given size, sha256, content_type, filename_raw), ``containers`` (archive
-names that must appear as a material's container), ``cloud_links`` (filename, provider, url),
-``skipped`` and ``defects`` (true: non-empty).
+``subject``, ``from``, ``from_name``, ``to`` (the To/Cc addresses), ``message_id`` ("synthesized" for a
+generated one), ``date`` (ISO 8601 or null), ``in_reply_to``, ``references``, ``body_contains`` /
+``body_excludes``, ``html`` (an HTML body is present), ``headers`` (name -> decoded value), ``materials``
+(in order: filename, origin, container, and when given size, sha256, content_type, filename_raw (the
+undecodable bytes, one character per byte), damage (absent: none)), ``containers`` (archive names that
+must appear as a material's container), ``cloud_links`` (filename, provider, url), ``skipped`` and
+``defects`` (true: non-empty).
+
+The corpus is written by ``make_corpus.py`` (one mail per client form) and ``make_corpus_fidelity.py``
+(the regression mails of issue 12, ``issue12_*``).
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ def test_corpus_item(name: str, tmp_path: Path) -> None:
         assert mail.from_addr == expect["from"]
     if "from_name" in expect:
         assert mail.from_name == expect["from_name"]
+    if "to" in expect:
+        assert list(mail.to_addrs) == expect["to"]
     if expect.get("message_id") == "synthesized":
         assert mail.message_id == f"<{hashlib.sha256(raw).hexdigest()}.missing@intake>"
     elif "message_id" in expect:
@@ -83,9 +89,10 @@ def test_corpus_item(name: str, tmp_path: Path) -> None:
             if "content_type" in wanted:
                 assert material.content_type == wanted["content_type"]
             if "filename_raw" in wanted:
-                assert material.filename.raw == wanted["filename_raw"].encode("ascii")
+                assert material.filename.raw == wanted["filename_raw"].encode("latin-1")
             else:
                 assert not material.filename.undecodable
+            assert material.damage == wanted.get("damage")
     if "cloud_links" in expect:
         assert [(c.filename, c.provider, c.url) for c in mail.cloud_links] == [
             (c["filename"], c["provider"], c["url"]) for c in expect["cloud_links"]

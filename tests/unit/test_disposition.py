@@ -8,6 +8,7 @@ from rules import codes
 from rules.catalogue import load_catalogue
 from rules.decision import AttachmentDecision, Decision, Problem
 from rules.disposition import PriorVersion, disposition, name_key, next_version
+from rules.material import NotMaterial
 
 CATALOGUE = load_catalogue()
 
@@ -143,3 +144,38 @@ def test_matcher_problems_point_at_their_file() -> None:
     )
     plan = disposition(decision, "支队", CATALOGUE, from_addr="zd@x")
     assert [(p.code, p.file) for p in plan.problems] == [(codes.CONFLICTING_NUMBERS, 1), (codes.OUT_OF_RANGE, None)]
+
+
+def test_files_that_are_not_material_are_reviewed_never_assigned() -> None:
+    decision = Decision(
+        ("26",),
+        (),
+        (_file("26-说明\u202ecod.exe", "26"), _file("26-台账.xlsx", "26"), _file("加密.zip", "26")),
+        (Problem(codes.UNMATCHED_ATTACHMENT, "噪声", "26-说明\u202ecod.exe"),),
+    )
+    refused = {
+        0: NotMaterial(codes.EXECUTABLE, "文件实际扩展名为 .exe"),
+        2: NotMaterial(codes.CONTAINER_UNOPENED, "压缩包设有密码"),
+    }
+    plan = disposition(decision, "支队", CATALOGUE, from_addr="zd@x", not_material=refused)
+    assert [(a.file, a.indicator_id) for a in plan.assignments] == [(1, "26")]
+    assert [(r.reason, r.file) for r in plan.reviews] == [(codes.EXECUTABLE, 0), (codes.CONTAINER_UNOPENED, 2)]
+    assert plan.problems == ()  # the matcher's words about the refused file add nothing
+
+
+def test_a_sender_who_cannot_be_trusted_counts_for_no_section() -> None:
+    decision = Decision(("24",), ("13",), (_file("24-移送清单.pdf", "24"),))
+    plan = disposition(
+        decision, None, CATALOGUE, from_addr="carol@example.test <evil@evil.example>", unverified="From 格式不规范"
+    )
+    assert [(a.indicator_id, a.file) for a in plan.assignments] == [("24", 0)]  # under no section
+    assert plan.declarations == ()
+    assert [(r.reason, r.candidates, r.file) for r in plan.reviews] == [(codes.SENDER_UNVERIFIED, ("13",), None)]
+    assert "From 格式不规范" in plan.reviews[0].detail and "evil@evil.example" in plan.reviews[0].detail
+
+
+def test_a_name_with_bidi_controls_is_reported_under_its_visible_name() -> None:
+    plan = disposition(Decision((), (), (_file("12-说明\u202efdp.docx", "12"),)), "支队", CATALOGUE, from_addr="zd@x")
+    assert [a.indicator_id for a in plan.assignments] == ["12"]
+    assert [(p.code, p.file) for p in plan.problems] == [(codes.BIDI_IN_NAME, 0)]
+    assert "12-说明fdp.docx" in plan.problems[0].detail and "\u202e" not in plan.problems[0].detail

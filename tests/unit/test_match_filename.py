@@ -89,21 +89,30 @@ def test_filename_without_number(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "copy_mark", "weaker"),
+    ("name", "copy_mark", "weaker", "mark"),
     [
-        ("材料(1).docx", True, ["1"]),
-        ("材料（2）.docx", True, ["2"]),
-        ("情况说明 - 副本.docx", True, []),
-        ("情况说明 - 副本 (2).docx", True, []),
-        ("指标12-情况说明(3).docx", True, ["3"]),
-        ("（37）行政调解.docx", False, []),
-        ("情况说明.docx", False, []),
+        ("材料(1).docx", True, ["1"], None),
+        ("清单 (1).xlsx", True, ["1"], None),
+        ("情况说明 - 副本.docx", True, [], None),
+        ("情况说明 - 副本 (2).docx", True, [], None),
+        ("指标12-情况说明(3).docx", True, ["3"], None),
+        ("（37）行政调解.docx", False, [], None),
+        ("情况说明.docx", False, [], None),
+        # full-width at the very end: a person wrote it; a candidate that needs the words to agree
+        ("材料（2）.docx", False, ["2"], "2"),
+        ("证明事项告知承诺制清单截图（4）.png", False, ["4"], "4"),
+        ("证明事项告知承诺制清单截图（４）.png", False, ["4"], "4"),
+        ("证明事项告知承诺制清单截图（ 4 ）.png", False, ["4"], "4"),
+        ("证明事项告知承诺制清单截图（四）.png", False, [], None),  # not a copy mark form either
+        ("证明事项告知承诺制清单截图（4）(1).png", True, ["1"], None),  # Explorer's copy: (4) is mid-name
+        ("证明事项告知承诺制清单截图（65）.png", True, [], None),
     ],
 )
-def test_copy_marks_are_never_evidence(name: str, copy_mark: bool, weaker: list[str]) -> None:
+def test_copy_marks_are_never_evidence(name: str, copy_mark: bool, weaker: list[str], mark: str | None) -> None:
     match = match_filename(name)
     assert match.copy_mark is copy_mark
     assert list(match.weaker) == weaker
+    assert match.mark == mark
 
 
 @pytest.mark.parametrize(

@@ -228,10 +228,11 @@ def test_undecodable_subject_is_kept_as_bytes(tmp_path: Path) -> None:
     headers = [h for h in BASE if not h.startswith(b"Subject")] + [b"Subject: R\xe9sum\xe9"]
     parsed = parse_message(mail(b"", b"x", headers=headers), tmp_path)
     assert parsed.subject.raw == b"R\xe9sum\xe9"
-    assert any("subject" in defect for defect in parsed.defects)
+    assert any("主题" in defect for defect in parsed.defects)
 
 
-def test_inline_image_with_content_id_is_skipped(tmp_path: Path) -> None:
+def test_image_the_html_shows_is_skipped(tmp_path: Path) -> None:
+    html = [b"Content-Type: text/html; charset=utf-8", b"", b'<p>hi</p><img src="cid:logo@foxmail"><img src=CID:sig2>']
     logo = [
         b'Content-Type: image/png; name="logo.png"',
         b"Content-Transfer-Encoding: base64",
@@ -240,9 +241,48 @@ def test_inline_image_with_content_id_is_skipped(tmp_path: Path) -> None:
         *b64lines(b"\x89PNG fake"),
     ]
     nameless = [b"Content-Type: image/gif", b"Content-ID: <sig2>", b"Content-Disposition: inline", b"", b"GIF89a"]
-    parsed = parse_message(multipart(TEXT, logo, nameless), tmp_path)
+    parsed = parse_message(multipart(TEXT, html, logo, nameless), tmp_path)
     assert parsed.materials == []
-    assert parsed.skipped == [Skipped("logo.png", "inline-image"), Skipped("<sig2>", "inline-image")]
+    assert parsed.skipped == [Skipped("logo.png", "inline-image"), Skipped("sig2", "inline-image")]
+
+
+def test_image_with_content_id_no_html_shows_is_a_file(tmp_path: Path) -> None:
+    # Issue 12 class 7: a mail that is only a photo (Apple Mail gives it a Content-ID) lost the photo.
+    html = [b"Content-Type: text/html; charset=utf-8", b"", b'<p>see the photo</p><img src="cid:other">']
+    photo = [
+        b'Content-Type: image/jpeg; name="bluedot.jpg"',
+        b"Content-Transfer-Encoding: base64",
+        b"Content-ID: <bluedot@apple>",
+        b"Content-Disposition: inline; filename=bluedot.jpg",
+        b"",
+        *b64lines(b"\xff\xd8\xff photo"),
+    ]
+    parsed = parse_message(multipart(TEXT, html, photo), tmp_path)
+    assert [m.filename.text for m in parsed.materials] == ["bluedot.jpg"]
+    assert parsed.materials[0].path.read_bytes() == b"\xff\xd8\xff photo"
+    assert parsed.skipped == []
+
+
+def test_mhtml_image_shown_by_its_location_is_skipped(tmp_path: Path) -> None:
+    html = [
+        b"Content-Type: text/html",
+        b"Content-Location: http://example.com/page.html",
+        b"",
+        b'<img src="img/a.png">',
+    ]
+    image = [b"Content-Type: image/png", b"Content-Location: http://example.com/img/a.png", b"", b"PNG"]
+    parsed = parse_message(multipart(html, image), tmp_path)
+    assert parsed.materials == []
+    assert parsed.skipped == [Skipped("http://example.com/img/a.png", "inline-image")]
+
+
+def test_named_inline_text_file_is_a_file_not_body(tmp_path: Path) -> None:
+    # Issue 12 class 7: Content-Disposition: inline on a named text file merged it into the body.
+    notes = [b'Content-Type: text/plain; charset=utf-8; name="notes.txt"', b"Content-Disposition: inline", b"", b"line"]
+    parsed = parse_message(multipart(TEXT, notes), tmp_path)
+    assert [m.filename.text for m in parsed.materials] == ["notes.txt"]
+    assert parsed.materials[0].path.read_bytes() == b"line"
+    assert parsed.body_text == "镕"
 
 
 @pytest.mark.parametrize(
@@ -276,7 +316,7 @@ def test_signature_part_is_skipped(tmp_path: Path) -> None:
     ("part", "name", "data"),
     [
         # a non-text part without any name still is a file
-        ([b"Content-Type: application/pdf", b"", b"%PDF-1.4"], "unnamed-1.pdf", b"%PDF-1.4"),
+        ([b"Content-Type: application/pdf", b"", b"%PDF-1.4"], "未命名附件.pdf", b"%PDF-1.4"),
         # text attachments (.txt, .csv) are materials, not bodies
         (
             [
@@ -446,10 +486,22 @@ def test_cloud_links_get_the_bodies(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         return [link]
 
     monkeypatch.setattr(bot.mime.cloudlinks, "find_cloud_links", fake_find)
-    raw = mail(b"Content-Type: text/html; charset=utf-8", b"", "<a download>大文件.zip</a>".encode())
+    html = '<a href="https://mail.163.com/large-attachment-download/x" download>大文件.zip</a>'
+    raw = mail(b"Content-Type: text/html; charset=utf-8", b"", html.encode())
     parsed = parse_message(raw, tmp_path)
-    assert calls == [("<a download>大文件.zip</a>\r\n", "大文件.zip")]
+    assert calls == [(html + "\r\n", "大文件.zip")]
     assert parsed.cloud_links == [link]
+
+
+def test_html_that_names_no_cloud_service_is_not_parsed_for_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 12 class 9: thousands of HTML parts were joined and parsed whole to look for links.
+    calls: list[tuple[str | None, str]] = []
+    monkeypatch.setattr(bot.mime.cloudlinks, "find_cloud_links", lambda html, text: calls.append((html, text)) or [])
+    html = [b"Content-Type: text/html; charset=utf-8", b"", b'<a href="https://example.com/a.zip">a.zip</a>']
+    parse_message(multipart(TEXT, html, html), tmp_path)
+    assert calls == [(None, "镕")]
 
 
 def big_mail(size: int) -> tuple[bytes, bytes]:
@@ -493,22 +545,28 @@ def test_workdir_holds_only_payloads_after_an_unreadable_mail(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize(
-    ("lines", "data"),
+    ("lines", "data", "damage"),
     [
-        # padding in the middle (two bodies pasted together): what follows is misaligned, but no crash
-        ([b"QUJD", b"RA==", b"RUY="], b"ABCD\x04T"),
+        # the padding ends the data (binascii, mail clients); more encoded lines after it were glued on
+        ([b"QUJD", b"RA==", b"RUY="], b"ABCD", "base64-invalid"),
         # a line that is not a multiple of four characters
-        ([b"QUJ", b"DRA=="], b"ABCD"),
+        ([b"QUJ", b"DRA=="], b"ABCD", None),
         # a stray "=" and junk characters
-        ([b"QU=JD!!", b"RA"], b"ABCD"),
-        # missing final padding
-        ([b"QUJDRA"], b"ABCD"),
+        ([b"QU=JD!!", b"RA=="], b"ABCD", "base64-invalid"),
+        # missing final padding: the mail was cut inside a quantum
+        ([b"QUJDRA"], b"ABCD", "base64-truncated"),
+        ([b"QUJDR"], b"ABC", "base64-truncated"),
+        # a text epilogue after the padding (the closing boundary was mistyped) is no damage
+        ([b"PGh0bWw+Cg==", b"", b"--b0-->", b"Potentially malicious content"], b"<html>\n", None),
     ],
 )
-def test_damaged_base64_never_raises(lines: list[bytes], data: bytes, tmp_path: Path) -> None:
+def test_damaged_base64_never_raises(lines: list[bytes], data: bytes, damage: str | None, tmp_path: Path) -> None:
     part = [b'Content-Type: application/pdf; name="a.pdf"', b"Content-Transfer-Encoding: base64", b"", *lines]
-    [material] = parse_message(multipart(part), tmp_path).materials
+    parsed = parse_message(multipart(part), tmp_path)
+    [material] = parsed.materials
     assert material.path.read_bytes() == data
+    assert material.damage == damage
+    assert bool(damage) == any("传输编码已损坏" in defect for defect in parsed.defects)
 
 
 def test_eight_bit_junk_in_structural_headers(tmp_path: Path) -> None:
@@ -520,7 +578,9 @@ def test_eight_bit_junk_in_structural_headers(tmp_path: Path) -> None:
         b"iVBORw==",
     ]
     parsed = parse_message(multipart(TEXT, part), tmp_path)
-    assert parsed.skipped == [Skipped("a.png", "inline-image")]
+    # no HTML shows the image, so it is a file; the junk after "base64" does not hide the encoding
+    [image] = parsed.materials
+    assert (image.filename.text, image.path.read_bytes()) == ("a.png", b"\x89PNG")
 
 
 _CORPUS = [path.read_bytes() for path in sorted((Path(__file__).parents[1] / "corpus").glob("*.eml"))]
@@ -549,3 +609,84 @@ def test_damaged_corpus_mails_parse_or_raise_parse_error(
     for material in parsed.materials:
         assert material.path.stat().st_size == material.size
     assert not list(workdir.glob(".*"))  # no encoded temporaries left behind
+
+
+@pytest.mark.parametrize("header", [b"base64;", b"Base64 ", b'"base64"', b"base64 charset=x", b"BASE64\xa1"])
+def test_transfer_encoding_token_is_read_past_junk(header: bytes, tmp_path: Path) -> None:
+    part = [
+        b'Content-Type: application/pdf; name="a.pdf"',
+        b"Content-Transfer-Encoding: " + header,
+        b"",
+        *b64lines(PDF),
+    ]
+    [material] = parse_message(multipart(TEXT, part), tmp_path).materials
+    assert material.path.read_bytes() == PDF
+
+
+def test_raw_8bit_subject_read_with_the_charset_of_an_encoded_word(tmp_path: Path) -> None:
+    # No part declares a charset; the sender's client wrote From: in windows-1252, so that is its charset.
+    headers = [b"From: =?Windows-1252?B?Rm9ybWHn428=?= <info@example.com>", b"Subject: Forma\xe7\xe3o Ver\xe3o"]
+    parsed = parse_message(mail(b"", b"TEST", headers=headers), tmp_path)
+    assert parsed.subject.text == "Formação Verão"
+    assert parsed.from_name == "Formação"
+
+
+def nested(depth: int) -> bytes:
+    lines = [b"Content-Type: multipart/mixed; boundary=b0", b""]
+    for level in range(1, depth):
+        lines += [b"--b%d" % (level - 1), b"Content-Type: multipart/mixed; boundary=b%d" % level, b""]
+    lines += [b"--b%d" % (depth - 1), b"Content-Type: text/plain", b"", b"deep"]
+    lines += [b"--b%d--" % level for level in reversed(range(depth))]
+    return mail(*lines)
+
+
+def test_deep_nesting_is_read_to_a_limit(tmp_path: Path) -> None:
+    parsed = parse_message(nested(150), tmp_path)
+    assert parsed.body_text == ""
+    assert any("嵌套超过" in defect for defect in parsed.defects)
+    assert parse_message(nested(20), tmp_path).body_text == "deep"
+
+
+def test_nesting_the_feed_parser_cannot_follow_is_a_parse_error(tmp_path: Path) -> None:
+    with pytest.raises(ParseError):
+        parse_message(nested(3000), tmp_path)
+
+
+def test_a_nameless_empty_part_is_no_file(tmp_path: Path) -> None:
+    empty = [b"Content-Type: application/octet-stream", b"Content-Transfer-Encoding: base64", b"", b""]
+    named_empty = [b'Content-Type: text/html; name="file.html"', b"Content-Disposition: attachment", b"", b""]
+    parsed = parse_message(multipart(TEXT, empty, named_empty), tmp_path)
+    assert [(m.filename.text, m.size) for m in parsed.materials] == [("file.html", 0)]
+    assert parsed.materials[0].path.is_file()
+    assert parsed.skipped == [Skipped("application/octet-stream", "empty-part")]
+
+
+def test_parts_after_a_reused_boundary_are_read(tmp_path: Path) -> None:
+    # Outlook Express for Mac: the multipart/alternative reuses the outer boundary, which closes the
+    # outer multipart early; the attachment after it landed in the epilogue and was lost.
+    b = b"MS_Mac_OE_3071477847_720252_MIME_Part"
+    raw = mail(
+        b'Content-Type: multipart/mixed; boundary="' + b + b'"',
+        b"",
+        b"--" + b,
+        b'Content-Type: multipart/alternative; boundary="' + b + b'"',
+        b"",
+        b"--" + b,
+        b"Content-Type: text/plain; charset=utf-8",
+        b"",
+        "见附件。".encode(),
+        b"--" + b + b"--",
+        b"",
+        b"--" + b,
+        b'Content-Type: image/gif; name="xx.gif"',
+        b"Content-Disposition: attachment",
+        b"Content-Transfer-Encoding: base64",
+        b"",
+        *b64lines(b"GIF89a picture"),
+        b"--" + b + b"--",
+    )
+    parsed = parse_message(raw, tmp_path)
+    assert [(m.filename.text, m.path.read_bytes()) for m in parsed.materials] == [("xx.gif", b"GIF89a picture")]
+    assert parsed.body_text == "见附件。"
+    assert parsed.skipped == [Skipped("multipart/alternative", "empty-part")]
+    assert any("结束分隔线之后" in defect for defect in parsed.defects)

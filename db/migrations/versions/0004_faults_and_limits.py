@@ -7,7 +7,7 @@ name (two pollers recording re-sends at once); the newest stays current, as a si
 have left it.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003 (was 0002 before main gained 0003; the lead may rechain)
 Create Date: 2026-12-02
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
