@@ -7,6 +7,7 @@ prepares settings for the mailbox, which ``poll`` connects to afresh on every po
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -36,6 +37,9 @@ class Deps:
     storage: Storage
     clock: Callable[[], datetime] = system_clock
     own_addresses: frozenset[str] = field(default_factory=frozenset)
+    # Set when the process is asked to stop (SIGTERM): a poll ends after the current mail, a flush after
+    # the current SMTP transaction, and queued jobs do not start (bot.scheduler).
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def imap_settings(self, folder: str) -> ImapSettings:
         """Settings for one folder. Reads the 授权码 now, so a missing secret fails only the commands

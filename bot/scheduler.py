@@ -18,13 +18,23 @@ flush      every minute (retries of the outbox) 5 minutes
 reminders  at each reminder slot, and at start      6 hours
 digest     daily at ``[coordinator] digest_at``, and at start 6 hours
 ========== ================================== ==================
+
+Stopping (SIGTERM from ``systemctl stop``, or Ctrl-C) sets ``deps.stopping``: the running job finishes
+the mail or the SMTP transaction at hand and returns (a document being read is abandoned, unrecorded,
+and read again next time), jobs already queued return at once, and the process exits within
+``STOP_SECONDS``. If something hangs past that (a stalled download), the process ends itself; nothing
+is lost, as every mail is its own transaction. systemd's ``TimeoutStopSec`` (deploy/intake.service)
+leaves a margin above ``STOP_SECONDS``.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
+import time
+from collections.abc import Callable
 from datetime import datetime
 from types import FrameType
 
@@ -37,6 +47,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import Deps
 from bot.config import Config
+from bot.ingest.faults import PollStopped, transient_message
 from bot.ingest.poll import poll_once
 from bot.mailbox.errors import ImapError
 from bot.outgoing.digest import send_digest
@@ -49,6 +60,8 @@ log = logging.getLogger(__name__)
 POLL_GRACE_SECONDS = 15 * 60
 FLUSH_GRACE_SECONDS = 5 * 60
 DAILY_GRACE_SECONDS = 6 * 60 * 60
+# The stop contract: after SIGTERM the process is gone within this many seconds.
+STOP_SECONDS = 10.0
 
 
 # -- the jobs -----------------------------------------------------------------------------------
@@ -56,8 +69,12 @@ DAILY_GRACE_SECONDS = 6 * 60 * 60
 
 def run_poll_job(deps: Deps) -> None:
     """Poll every folder, then send what the poll queued (receipts). Never raises."""
+    if deps.stopping.is_set():
+        return  # queued before the stop: not started
     try:
         report = poll_once(deps)
+    except PollStopped as exc:
+        log.error("poll stopped: %s", exc.message)
     except ImapError as exc:
         log.error("poll failed (the next poll resumes where this one stopped): %s", exc)
     except Exception:
@@ -77,23 +94,37 @@ def run_poll_job(deps: Deps) -> None:
 
 def run_flush_job(deps: Deps) -> None:
     """Send what is due in the outbox (new mail and retries). Never raises."""
+    if deps.stopping.is_set():
+        return
     try:
         flush_outbox(deps)
-    except Exception:
-        log.exception("outbox flush failed")
+    except Exception as exc:
+        _failed("outbox flush", exc)
 
 
 def run_reminder_job(deps: Deps) -> None:
     """Queue and send the reminders due now, if any. Never raises."""
+    if deps.stopping.is_set():
+        return
     try:
         run = send_reminders(deps, deps.clock())
-    except Exception:
-        log.exception("reminders failed")
+    except Exception as exc:
+        _failed("reminders", exc)
         return
     if run.queued:
         log.info("reminders: %d queued (%s)", len(run.queued), ", ".join(r.section for r in run.queued))
     upcoming = ReminderSlots(deps.config).get_next_fire_time(None, deps.clock())
     log.info("next reminder slot: %s", upcoming.isoformat() if upcoming else "none left")
+
+
+def _failed(job: str, exc: Exception) -> None:
+    """Log a job's failure: a transient fault (disk, database) as its Chinese cause and fix, since the
+    next run simply retries; anything else with its traceback, for the maintainer."""
+    message = transient_message(exc)
+    if message is not None:
+        log.error("%s failed: %s", job, message)
+    else:
+        log.exception("%s failed", job)
 
 
 class ReminderSlots(BaseTrigger):  # type: ignore[misc]  # apscheduler ships no types
@@ -125,10 +156,12 @@ class ReminderSlots(BaseTrigger):  # type: ignore[misc]  # apscheduler ships no 
 
 def run_digest_job(deps: Deps) -> None:
     """Queue and send today's digest once its time has come. Never raises."""
+    if deps.stopping.is_set():
+        return
     try:
         run = send_digest(deps, deps.clock())
-    except Exception:
-        log.exception("digest failed")
+    except Exception as exc:
+        _failed("digest", exc)
         return
     if run.queued:
         log.info("digest for %s queued", run.slot)
@@ -198,25 +231,64 @@ def build_scheduler(deps: Deps) -> BlockingScheduler:
     return scheduler
 
 
-def install_signal_handlers(scheduler: BaseScheduler) -> None:
-    """SIGTERM (systemd stop) and SIGINT (Ctrl-C) stop the scheduler; a running job finishes first
-    (each mail is its own transaction, so even an interrupted poll loses nothing)."""
+def install_signal_handlers(scheduler: BaseScheduler, stopping: threading.Event | None = None) -> None:
+    """SIGTERM (systemd stop) and SIGINT (Ctrl-C) set ``stopping`` and stop the scheduler: the running
+    job ends after its current mail or SMTP transaction, queued jobs return without work."""
+
+    def shut_down() -> None:
+        if scheduler.running:
+            # Waits for the running job in the worker thread (it sees ``stopping``); queued jobs
+            # return at once; the main loop then returns.
+            scheduler.shutdown(wait=True)
+
+    stop_on_signals(stopping if stopping is not None else threading.Event(), shut_down)
+
+
+def stop_on_signals(stopping: threading.Event, then: Callable[[], None] | None = None) -> None:
+    """On SIGTERM or SIGINT: set ``stopping`` and run ``then``. A watchdog ends the process if it is
+    still running ``STOP_SECONDS`` later; a second signal ends it at once. Main thread only."""
+    done = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        log.info("received %s: stopping after the running job", signal.Signals(signum).name)
-        if scheduler.running:
-            # Waits for the running job in the worker thread; the main loop then returns.
-            scheduler.shutdown(wait=True)
+        if stopping.is_set():
+            _die(signum)
+        stopping.set()
+        name = signal.Signals(signum).name
+        log.info("received %s: finishing the current mail or SMTP transaction, then stopping", name)
+        threading.Thread(target=_watchdog, args=(done, signum), name="intake-stop-watchdog", daemon=True).start()
+        try:
+            if then is not None:
+                then()
+        finally:
+            done.set()
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
 
 
+def _watchdog(done: threading.Event, signum: int) -> None:
+    if done.wait(STOP_SECONDS):
+        return
+    log.error("not stopped %.0f s after the signal (a transfer hangs?): exiting now", STOP_SECONDS)
+    os.kill(os.getpid(), signum)  # the handler, in the main thread, ends the process by that signal
+    time.sleep(1.0)
+    os._exit(128 + signum)  # the main thread is stuck in C code: end without it
+
+
+def _die(signum: int) -> None:
+    """End the process by the signal it received (systemd counts that as a clean stop). Whatever was
+    not committed is done again by the next start, which also cleans the spool."""
+    log.warning("exiting now; work not committed is redone at the next start")
+    logging.shutdown()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
 def run_forever(deps: Deps) -> None:
     """Start the daemon; returns after SIGTERM/SIGINT once the running job has finished."""
     scheduler = build_scheduler(deps)
-    install_signal_handlers(scheduler)
+    install_signal_handlers(scheduler, deps.stopping)
     cfg = deps.config
     log.info(
         "intake run: polling %s every %d min, reminders at %s, digest at %s (%s)",

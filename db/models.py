@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     DateTime,
@@ -23,12 +22,13 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
-    String,
-    Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from db.hygiene import CleanJSON, CleanString, CleanText
 
 # Stable constraint names: Alembic's batch mode on SQLite and later migrations refer to them by name.
 NAMING_CONVENTION = {
@@ -52,6 +52,8 @@ OUTBOX_STATUSES = ("queued", "sent", "failed")
 ACTION_SOURCES = ("mail", "cli")
 ACTION_VERBS = ("assign", "dismiss", "return", "accept", "declare", "undo")
 PENDING_COMMAND_STATUSES = ("pending", "done")
+
+CURRENT_VERSION_INDEX = "uq_assignment_current"
 
 
 def utcnow() -> datetime:
@@ -100,11 +102,26 @@ class MailboxCursor(Base):
 
     __tablename__ = "mailbox_cursor"
 
-    folder: Mapped[str] = mapped_column(String(255), primary_key=True)
+    folder: Mapped[str] = mapped_column(CleanString(255), primary_key=True)
     # IMAP UIDs and UIDVALIDITY are unsigned 32-bit (RFC 3501 2.3.1.1): too big for a signed INTEGER.
     uidvalidity: Mapped[int] = mapped_column(BigInteger)
     last_uid: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MailAttempt(Base):
+    """A mail the poll has begun to process and not finished: marked before the expensive work, removed
+    in the transaction that records the mail. A mark left behind means the process died on that mail;
+    ``bot.ingest.quarantine`` counts such deaths and sets the mail aside after the second one."""
+
+    __tablename__ = "mail_attempt"
+
+    folder: Mapped[str] = mapped_column(CleanString(255), primary_key=True)
+    uidvalidity: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    uid: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer)  # times processing began and never ended
+    owner: Mapped[str] = mapped_column(CleanString(255))  # the process working on it ("host:pid:start")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Mail(Base):
@@ -115,23 +132,23 @@ class Mail(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # "<Message-ID>#from:<sender address>" when the mail has a Message-ID (the same Message-ID from
     # another address is another mail), else "sha256:<hash of the raw bytes>".
-    dedupe_key: Mapped[str] = mapped_column(String(), unique=True)
-    message_id: Mapped[str | None] = mapped_column(String(), index=True)
-    raw_sha256: Mapped[str] = mapped_column(String(64), index=True)  # the same bytes are the same mail
-    raw_path: Mapped[str] = mapped_column(String())  # storage-relative path of the .eml
-    folder: Mapped[str | None] = mapped_column(String(255))
+    dedupe_key: Mapped[str] = mapped_column(CleanString(), unique=True)
+    message_id: Mapped[str | None] = mapped_column(CleanString(), index=True)
+    raw_sha256: Mapped[str] = mapped_column(CleanString(64), index=True)  # the same bytes are the same mail
+    raw_path: Mapped[str] = mapped_column(CleanString())  # storage-relative path of the .eml
+    folder: Mapped[str | None] = mapped_column(CleanString(255))
     uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
     uid: Mapped[int | None] = mapped_column(BigInteger)
-    from_addr: Mapped[str] = mapped_column(String())
-    from_name: Mapped[str] = mapped_column(String(), default="")
-    subject: Mapped[str] = mapped_column(Text, default="")
+    from_addr: Mapped[str] = mapped_column(CleanString())
+    from_name: Mapped[str] = mapped_column(CleanString(), default="")
+    subject: Mapped[str] = mapped_column(CleanText, default="")
     subject_raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # set when undecodable
     sent_at: Mapped[datetime | None]  # the Date header
     received_at: Mapped[datetime]
-    section: Mapped[str | None] = mapped_column(String(255))  # the sender's section, if known
-    kind: Mapped[str] = mapped_column(String(32))  # MAIL_KINDS
-    status: Mapped[str] = mapped_column(String(32))  # MAIL_STATUSES
-    error: Mapped[str | None] = mapped_column(Text)
+    section: Mapped[str | None] = mapped_column(CleanString(255))  # the sender's section, if known
+    kind: Mapped[str] = mapped_column(CleanString(32))  # MAIL_KINDS
+    status: Mapped[str] = mapped_column(CleanString(32))  # MAIL_STATUSES
+    error: Mapped[str | None] = mapped_column(CleanText)
     processed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     attachments: Mapped[list[Attachment]] = relationship(back_populates="mail", order_by="Attachment.id")
@@ -144,9 +161,9 @@ class StoredFile(Base):
 
     __tablename__ = "stored_file"
 
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sha256: Mapped[str] = mapped_column(CleanString(64), primary_key=True)
     size: Mapped[int] = mapped_column(BigInteger)
-    path: Mapped[str] = mapped_column(String())  # storage-relative
+    path: Mapped[str] = mapped_column(CleanString())  # storage-relative
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -158,11 +175,11 @@ class Attachment(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mail_id: Mapped[int] = mapped_column(ForeignKey("mail.id"), index=True)
     sha256: Mapped[str] = mapped_column(ForeignKey("stored_file.sha256"), index=True)
-    filename: Mapped[str] = mapped_column(String())  # decoded
+    filename: Mapped[str] = mapped_column(CleanString())  # decoded
     filename_raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # set when undecodable
-    origin: Mapped[str] = mapped_column(String(32))  # ATTACHMENT_ORIGINS
-    container: Mapped[str | None] = mapped_column(String())
-    content_type: Mapped[str] = mapped_column(String(255))
+    origin: Mapped[str] = mapped_column(CleanString(32))  # ATTACHMENT_ORIGINS
+    container: Mapped[str | None] = mapped_column(CleanString())
+    content_type: Mapped[str] = mapped_column(CleanString(255))
     size: Mapped[int] = mapped_column(BigInteger)
 
     mail: Mapped[Mail] = relationship(back_populates="attachments")
@@ -178,16 +195,27 @@ class Assignment(Base):
     __table_args__ = (
         UniqueConstraint("attachment_id", "indicator_id"),
         Index("ix_assignment_indicator_id_section", "indicator_id", "section"),
+        # At most one current version per file name of an item and section: two pollers recording
+        # re-sends of one name at once cannot both make theirs current (the loser retries).
+        Index(
+            CURRENT_VERSION_INDEX,
+            "indicator_id",
+            "section",
+            "name_key",
+            unique=True,
+            sqlite_where=text("is_current"),
+            postgresql_where=text("is_current"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id"))
-    indicator_id: Mapped[str] = mapped_column(String(64))
-    section: Mapped[str] = mapped_column(String(255))  # "" for an unknown sender
-    name_key: Mapped[str] = mapped_column(String())  # normalised file name
+    indicator_id: Mapped[str] = mapped_column(CleanString(64))
+    section: Mapped[str] = mapped_column(CleanString(255))  # "" for an unknown sender
+    name_key: Mapped[str] = mapped_column(CleanString())  # normalised file name
     version: Mapped[int] = mapped_column(Integer, default=1)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
-    matched_by: Mapped[str] = mapped_column(String(32))  # MATCHED_BY
+    matched_by: Mapped[str] = mapped_column(CleanString(32))  # MATCHED_BY
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     attachment: Mapped[Attachment] = relationship(back_populates="assignments")
@@ -201,9 +229,9 @@ class Declaration(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mail_id: Mapped[int | None] = mapped_column(ForeignKey("mail.id"))  # None when made on the CLI
-    indicator_id: Mapped[str] = mapped_column(String(64))
-    section: Mapped[str] = mapped_column(String(255))
-    source: Mapped[str] = mapped_column(String(32))  # DECLARATION_SOURCES
+    indicator_id: Mapped[str] = mapped_column(CleanString(64))
+    section: Mapped[str] = mapped_column(CleanString(255))
+    source: Mapped[str] = mapped_column(CleanString(32))  # DECLARATION_SOURCES
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     mail: Mapped[Mail | None] = relationship()
@@ -217,11 +245,11 @@ class ReviewItem(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mail_id: Mapped[int] = mapped_column(ForeignKey("mail.id"), index=True)
     attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id"))
-    reason: Mapped[str] = mapped_column(String(64))  # a code
-    detail: Mapped[str] = mapped_column(Text)  # Chinese, for the coordinator
-    candidates: Mapped[list[str]] = mapped_column(JSON, default=list)  # indicator ids
-    status: Mapped[str] = mapped_column(String(32), default="open", index=True)  # REVIEW_STATUSES
-    resolution: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(CleanString(64))  # a code
+    detail: Mapped[str] = mapped_column(CleanText)  # Chinese, for the coordinator
+    candidates: Mapped[list[str]] = mapped_column(CleanJSON, default=list)  # indicator ids
+    status: Mapped[str] = mapped_column(CleanString(32), default="open", index=True)  # REVIEW_STATUSES
+    resolution: Mapped[str | None] = mapped_column(CleanText)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
 
@@ -237,8 +265,8 @@ class Problem(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mail_id: Mapped[int] = mapped_column(ForeignKey("mail.id"), index=True)
     attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id"))
-    code: Mapped[str] = mapped_column(String(64))
-    detail: Mapped[str] = mapped_column(Text)
+    code: Mapped[str] = mapped_column(CleanString(64))
+    detail: Mapped[str] = mapped_column(CleanText)
     cleared_at: Mapped[datetime | None]  # a possibly_classified flag the coordinator checked and cleared
 
     mail: Mapped[Mail] = relationship(back_populates="problems")
@@ -252,14 +280,14 @@ class CloudFile(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mail_id: Mapped[int] = mapped_column(ForeignKey("mail.id"), index=True)
-    filename: Mapped[str] = mapped_column(String())
-    url: Mapped[str] = mapped_column(Text)
-    provider: Mapped[str] = mapped_column(String(32))
-    size_text: Mapped[str | None] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(CleanString())
+    url: Mapped[str] = mapped_column(CleanText)
+    provider: Mapped[str] = mapped_column(CleanString(32))
+    size_text: Mapped[str | None] = mapped_column(CleanString(64))
     expires_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(32), default="pending", index=True)  # CLOUD_FILE_STATUSES
+    status: Mapped[str] = mapped_column(CleanString(32), default="pending", index=True)  # CLOUD_FILE_STATUSES
     # What the mail's subject and the shared name give (the matcher); the fetched file counts for them.
-    indicators: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    indicators: Mapped[list[str]] = mapped_column(CleanJSON, default=list, server_default="[]")
     attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id"))  # the fetched file
     closed_at: Mapped[datetime | None]  # fetched or dismissed
     expiry_noted_at: Mapped[datetime | None]  # a digest said it expired unfetched (said once)
@@ -276,17 +304,17 @@ class Outbox(Base):
     __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))  # OUTBOX_KINDS
+    kind: Mapped[str] = mapped_column(CleanString(32))  # OUTBOX_KINDS
     # "receipt:<mail dedupe_key>", "reminder:<section>:<slot date>", "digest:<date>", ...
-    dedupe_key: Mapped[str] = mapped_column(String(), unique=True)
-    message_id: Mapped[str] = mapped_column(String())
-    recipients: Mapped[list[str]] = mapped_column(JSON)
-    subject: Mapped[str] = mapped_column(Text)
+    dedupe_key: Mapped[str] = mapped_column(CleanString(), unique=True)
+    message_id: Mapped[str] = mapped_column(CleanString())
+    recipients: Mapped[list[str]] = mapped_column(CleanJSON)
+    subject: Mapped[str] = mapped_column(CleanText)
     raw: Mapped[bytes] = mapped_column(LargeBinary)  # the rendered RFC 5322 bytes
-    status: Mapped[str] = mapped_column(String(32), default="queued")  # OUTBOX_STATUSES
+    status: Mapped[str] = mapped_column(CleanString(32), default="queued")  # OUTBOX_STATUSES
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(CleanText)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     # Digests: the highest mail.id covered; the next digest's arrivals are the mails above it.
@@ -301,10 +329,10 @@ class Acceptance(Base):
     __table_args__ = (UniqueConstraint("indicator_id", "section"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    indicator_id: Mapped[str] = mapped_column(String(64))
-    section: Mapped[str] = mapped_column(String(255))
+    indicator_id: Mapped[str] = mapped_column(CleanString(64))
+    section: Mapped[str] = mapped_column(CleanString(255))
     mail_id: Mapped[int | None] = mapped_column(ForeignKey("mail.id"))  # the command mail; None on the CLI
-    source: Mapped[str] = mapped_column(String(32))  # ACTION_SOURCES
+    source: Mapped[str] = mapped_column(CleanString(32))  # ACTION_SOURCES
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -316,12 +344,12 @@ class ReturnRecord(Base):
     __table_args__ = (Index("ix_return_record_indicator_id_section", "indicator_id", "section"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    indicator_id: Mapped[str] = mapped_column(String(64))
-    section: Mapped[str] = mapped_column(String(255))
+    indicator_id: Mapped[str] = mapped_column(CleanString(64))
+    section: Mapped[str] = mapped_column(CleanString(255))
     attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id"))  # None: the whole item
     command_mail_id: Mapped[int | None] = mapped_column(ForeignKey("mail.id"))  # None on the CLI
-    reason: Mapped[str] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(32))  # ACTION_SOURCES
+    reason: Mapped[str] = mapped_column(CleanText)
+    source: Mapped[str] = mapped_column(CleanString(32))  # ACTION_SOURCES
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     attachment: Mapped[Attachment | None] = relationship()
@@ -335,14 +363,14 @@ class ActionLog(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    source: Mapped[str] = mapped_column(String(32))  # ACTION_SOURCES
-    actor: Mapped[str] = mapped_column(String(255))  # the CLI user, or the address the command mail came from
+    source: Mapped[str] = mapped_column(CleanString(32))  # ACTION_SOURCES
+    actor: Mapped[str] = mapped_column(CleanString(255))  # the CLI user, or the address the command mail came from
     mail_id: Mapped[int | None] = mapped_column(ForeignKey("mail.id"))  # the command mail; None on the CLI
-    verb: Mapped[str] = mapped_column(String(32))  # ACTION_VERBS
-    command: Mapped[str] = mapped_column(Text)  # as typed
-    summary: Mapped[str] = mapped_column(Text)  # what was done, in Chinese
+    verb: Mapped[str] = mapped_column(CleanString(32))  # ACTION_VERBS
+    command: Mapped[str] = mapped_column(CleanText)  # as typed
+    summary: Mapped[str] = mapped_column(CleanText)  # what was done, in Chinese
     # [{"table", "id", "op": insert|update|delete, "before": {...}|None, "after": {...}|None}, ...]
-    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(CleanJSON, default=list)
     undone_at: Mapped[datetime | None]
     undone_by: Mapped[int | None] = mapped_column(ForeignKey("action_log.id"))
 
@@ -355,12 +383,12 @@ class PendingCommand(Base):
     __tablename__ = "pending_command"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(16), unique=True)
+    code: Mapped[str] = mapped_column(CleanString(16), unique=True)
     mail_id: Mapped[int] = mapped_column(ForeignKey("mail.id"), index=True)  # the command mail
     scope_mail_id: Mapped[int | None] = mapped_column(ForeignKey("mail.id"))  # the receipt it answered
-    commands: Mapped[str] = mapped_column(Text)  # the command lines as written, one per line
-    sent_to: Mapped[str] = mapped_column(String())  # the configured coordinator address the code went to
-    status: Mapped[str] = mapped_column(String(32), default="pending")  # PENDING_COMMAND_STATUSES
+    commands: Mapped[str] = mapped_column(CleanText)  # the command lines as written, one per line
+    sent_to: Mapped[str] = mapped_column(CleanString())  # the configured coordinator address the code went to
+    status: Mapped[str] = mapped_column(CleanString(32), default="pending")  # PENDING_COMMAND_STATUSES
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     confirmed_mail_id: Mapped[int | None] = mapped_column(ForeignKey("mail.id"))  # the reply quoting the code

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-# How long a SQLite writer waits for another writer's lock before giving up (milliseconds).
+# How long a writer waits for another writer's lock before giving up (milliseconds): then the poll
+# stops with "database locked" instead of hanging (SQLite busy_timeout, PostgreSQL lock_timeout).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+POSTGRES_LOCK_TIMEOUT_MS = 30_000
 
 # Arbitrary constant key for the PostgreSQL advisory lock that serialises concurrent ``upgrade`` calls.
 _MIGRATION_LOCK_KEY = 0x1A7A6E
@@ -33,13 +37,24 @@ def normalize_url(url: str | URL) -> URL:
     return parsed
 
 
+def display_url(url: str | URL) -> str:
+    """``url`` as it may be printed or logged: the password shown as ``***``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        # Not a URL SQLAlchemy can parse, and its error message would repeat it whole: hide whatever
+        # stands between "//user:" and "@" all the same.
+        return re.sub(r"(//[^/:@]*:)[^@]*@", r"\1***@", str(url))
+
+
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """Create an engine for ``url``. Connects lazily, on first use.
 
     SQLite: the parent folder of the database file is created; every connection gets WAL journaling
     (readers do not block the writer), a busy timeout (a second writer waits instead of failing at
-    once) and foreign key enforcement. PostgreSQL goes through psycopg 3 and pings pooled connections
-    before use, so a long-running bot survives a server restart.
+    once) and foreign key enforcement. PostgreSQL goes through psycopg 3, pings pooled connections
+    before use, so a long-running bot survives a server restart, and waits at most
+    ``POSTGRES_LOCK_TIMEOUT_MS`` for a lock (a held lock fails the transaction instead of hanging it).
     """
     parsed = normalize_url(url)
     backend = parsed.get_backend_name()
@@ -49,6 +64,10 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _configure_sqlite_connection)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if backend == "postgresql" and "options" not in parsed.query:
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        connect_args.setdefault("options", f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT_MS}")
+        kwargs["connect_args"] = connect_args
     return create_engine(parsed, **kwargs)
 
 

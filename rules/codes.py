@@ -16,6 +16,7 @@ NOT_OWNER = "not_owner"  # the sender's section is not responsible for the item
 OVER_WORD_LIMIT = "over_word_limit"  # a 情况说明 longer than the item allows
 WORD_COUNT_UNKNOWN = "word_count_unknown"  # a 情况说明 whose text cannot be read
 POSSIBLY_CLASSIFIED = "possibly_classified"  # 涉密/秘密/机密/绝密 in a name, subject or document head
+OVER_LIMIT = "over_limit"  # a file too big or too costly to read (size, zip bomb, pages, memory, time)
 BIDI_IN_NAME = "bidi_in_name"  # a file name carried bidi controls (they can disguise the extension)
 LATE = "late"  # the mail arrived after the end of the deadline day (rules.lateness); receipts say so
 
@@ -26,6 +27,7 @@ NO_MATERIAL = "no_material"  # a submission with no file, link or declaration
 UNPARSEABLE = "unparseable"  # a mail nothing could be read from (kept raw)
 COMMAND_REFUSED = "command_refused"  # command words in a mail intake did not obey
 RECEIPT_CAPPED = "receipt_capped"  # a sender reached the daily cap of receipts
+QUARANTINED = "quarantined"  # a mail the poller died on twice: set aside (kept raw), the poll went on
 SENDER_UNVERIFIED = "sender_unverified"  # From unreliable or failing authentication (rules.sender)
 COMMAND_PENDING = "command_pending"  # a command waits for the coordinator's confirmation code
 EXECUTABLE = "executable"  # an executable or script: never material (rules.material)
@@ -34,6 +36,7 @@ CONTAINER_UNOPENED = "container_unopened"  # an archive intake could not open (e
 # The review reasons of files that are not material: never counted, never exported.
 NOT_MATERIAL = frozenset({EXECUTABLE, DAMAGED_ENCODING, CONTAINER_UNOPENED})
 # POSSIBLY_CLASSIFIED is also a review reason: the coordinator decides whether the file may be used.
+# OVER_LIMIT is also a review reason: the coordinator looks at the file by hand.
 
 # The short Chinese label of each review reason, as `intake review` and the digest list them.
 REVIEW_LABELS: dict[str, str] = {
@@ -44,6 +47,8 @@ REVIEW_LABELS: dict[str, str] = {
     POSSIBLY_CLASSIFIED: "疑似涉密",
     COMMAND_REFUSED: "指令未执行",
     RECEIPT_CAPPED: "回执超限",
+    OVER_LIMIT: "文件超出处理限制",
+    QUARANTINED: "邮件处理中断",
     SENDER_UNVERIFIED: "发件人未验证",
     COMMAND_PENDING: "指令待确认",
     EXECUTABLE: "可执行文件",

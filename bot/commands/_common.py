@@ -10,10 +10,12 @@ import unicodedata
 from pathlib import Path
 
 from rich.text import Text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from bot.app import Deps, build
 from bot.config import Config, ConfigError, default_config_path, load_config
+from db.errors import describe
+from db.session import display_url
 from rules.catalogue import CatalogueError
 from rules.visible import visible
 
@@ -77,8 +79,10 @@ def open_app(args: argparse.Namespace) -> Deps | None:
         return build(config)
     except CatalogueError as exc:
         err(f"指标清单有误：{exc}")
+    except ArgumentError:
+        err(f"数据库地址格式有误：{display_url(config.storage.database)}")
     except OperationalError as exc:
-        err(f"无法打开数据库 {config.storage.database}：{exc.orig}")
+        err(f"无法打开数据库 {display_url(config.storage.database)}：{describe(exc)}")
     except OSError as exc:
         err(f"无法访问存储目录或数据库：{exc}")
     return None

@@ -8,7 +8,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.commands import help_for
 from bot.commands._common import add_config_option, err, load
-from db.session import current_revision, head_revision, make_engine, upgrade
+from db.session import current_revision, display_url, head_revision, make_engine, upgrade
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
             state = "（最新）" if rev == head_revision() else f"（最新为 {head_revision()}，请运行 intake db upgrade）"
             print(f"当前数据库版本：{rev or '未初始化'}{state}")
     except OperationalError as exc:
-        err(f"无法连接数据库 {config.storage.database}：{exc.orig}")
+        err(f"无法连接数据库 {display_url(config.storage.database)}：{exc.orig}")
         return 1
     finally:
         engine.dispose()

@@ -13,9 +13,11 @@ from bot.commands import help_for
 from bot.commands._common import add_config_option, err, open_app
 from bot.commands.remind import print_flush
 from bot.config import ConfigError
+from bot.ingest.faults import PollStopped
 from bot.ingest.poll import PollReport, poll_once
 from bot.mailbox.errors import ImapAuthError, ImapConnectionError, ImapError, ImapTlsError, ImapUnsafeLoginError
 from bot.outgoing.sending import flush_outbox
+from bot.scheduler import stop_on_signals
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     deps = open_app(args)
     if deps is None:
         return 1
+    stop_on_signals(deps.stopping)  # SIGTERM / Ctrl-C: stop after the current mail, spool cleaned
     try:
         report = _poll(deps)
         print(summary(report, deps.config.receipts.max_age_hours))
@@ -37,6 +40,11 @@ def run(args: argparse.Namespace) -> int:
             return 0 if print_flush(flush_outbox(deps), deps.config.smtp) else 1
     except ConfigError as exc:
         err(str(exc))
+        return 1
+    except PollStopped as exc:
+        if isinstance(exc.report, PollReport):
+            print(summary(exc.report))
+        err(f"收信中止：{exc.message}")
         return 1
     except ImapAuthError:
         err(

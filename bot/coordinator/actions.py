@@ -36,7 +36,7 @@ from bot.coordinator.refs import (
 )
 from bot.coordinator.verdicts import ReturnedItem, accept, declare, return_
 from bot.ingest.storage import Storage
-from bot.ingest.validate import validate_mail
+from bot.ingest.validate import stored_texts, validate_mail
 from db.models import ActionLog, Assignment, Attachment, Declaration, Mail, Problem, ReviewItem, utcnow
 from db.queries import attachment_ids_reviewed_for, versions
 from db.upserts import ensure_declaration
@@ -134,7 +134,7 @@ def _validated(s: Session, target: Ref, ref: str, storage: Storage, catalogue: C
         return ""
     mail = att.mail
     before = {p.id for p in s.scalars(select(Problem).where(Problem.mail_id == mail.id))}
-    validate_mail(s, mail, storage, catalogue)
+    validate_mail(s, mail, stored_texts(s, mail, storage), catalogue)
     s.flush()
     found = [
         p.detail

@@ -33,7 +33,7 @@ from bot.app import Deps
 from bot.coordinator.actions import ActionError, place
 from bot.coordinator.journal import Actor, Journal, Outcome
 from bot.ingest.trust import not_material_of
-from bot.ingest.validate import validate_mail
+from bot.ingest.validate import stored_texts, validate_mail
 from bot.mime.archive import expand
 from bot.mime.mail import DecodedText, Material, Skipped
 from db.models import Attachment, CloudFile, Problem, ReviewItem
@@ -167,7 +167,7 @@ def fetch(
         else:
             lines.append(f"“{att.filename}”待人工确认指标（intake review）")
     before = {p.id for p in s.scalars(select(Problem).where(Problem.mail_id == mail.id))}
-    validate_mail(s, mail, deps.storage, deps.catalogue)
+    validate_mail(s, mail, stored_texts(s, mail, deps.storage), deps.catalogue)
     s.flush()
     attachment_ids = {a.id for a in attachments}
     found = [

@@ -6,6 +6,10 @@ Layout (checklist order; every component through ``bot.ingest.storage.safe_name`
     DIR/汇总表.xlsx       the seed table plus status, files, dates, declarations, problems, period
     DIR/manifest.json     {"files": [...], "declarations": [...], "missing": [...], "replaced": [...]}
 
+The export is written into a hidden temporary folder beside ``DIR`` (``.DIR.partial-…``) and renamed
+to ``DIR`` only when everything is in it; the zip likewise. A failed or killed export leaves no
+half-written ``DIR``: a retry starts afresh (and removes what a killed one left).
+
 Numeric prefixes keep folders in checklist order in Explorer and WPS. Only current files are
 exported: never superseded or returned versions (``is_current`` false), files flagged as possibly
 classified (rule 4: shown on site, never mailed on), files that are not material (executables,
@@ -17,7 +21,9 @@ unknown senders
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -96,10 +102,44 @@ def _unique(folder: PurePosixPath, name: str, taken: set[str]) -> PurePosixPath:
 
 
 def export(deps: Deps, target: Path, *, make_zip: bool = False) -> ExportReport:
-    """Write the export into ``target`` (created; must be empty if it exists)."""
+    """Write the export into ``target`` (created; must be empty if it exists), all or nothing."""
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ExportError(f"目标目录 {target} 已存在且不为空，请指定一个新的或空的目录")
-    target.mkdir(parents=True, exist_ok=True)
+    target = target.absolute()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for left in target.parent.glob(f".{target.name}.partial-*"):  # what a killed export left behind
+        if left.is_dir():
+            shutil.rmtree(left, ignore_errors=True)
+        else:
+            left.unlink(missing_ok=True)
+    work = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.partial-"))
+    packed = work.with_name(work.name + ".zip")
+    try:
+        report = _write(deps, work)
+        if make_zip:
+            _zip(work, target.name, packed)
+        if target.exists():
+            target.rmdir()  # empty, checked above
+        work.rename(target)
+        report.root = target
+        if make_zip:
+            report.zip_path = target.with_name(target.name + ".zip")
+            os.replace(packed, report.zip_path)
+    except BaseException as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        if isinstance(exc, OSError):
+            where = f"（{exc.filename}）" if exc.filename else ""
+            raise ExportError(
+                f"导出失败：{exc.strerror or exc}{where}。没有留下不完整的目录；"
+                "处理后（如清理磁盘空间）重新运行同一条命令即可"
+            ) from exc
+        raise
+    finally:
+        packed.unlink(missing_ok=True)
+    return report
+
+
+def _write(deps: Deps, target: Path) -> ExportReport:
     report = ExportReport(target)
     tz = deps.config.campaign.tz
     with deps.sessions() as s:
@@ -155,8 +195,6 @@ def export(deps: Deps, target: Path, *, make_zip: bool = False) -> ExportReport:
 
     write_summary(target / SUMMARY_NAME, rows, deps.catalogue.campaign.title)
     (target / MANIFEST_NAME).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    if make_zip:
-        report.zip_path = _zip(target)
     return report
 
 
@@ -300,11 +338,10 @@ def _manifest(report: ExportReport, declarations: list[Any], deadline: date, tz:
     }
 
 
-def _zip(root: Path) -> Path:
-    """``DIR.zip`` beside ``DIR``, with UTF-8 names (flag bit 11 set, which WPS, 7-Zip, Windows 10+ read)."""
-    path = root.with_name(root.name + ".zip")
+def _zip(root: Path, name: str, path: Path) -> None:
+    """The files under ``root`` as ``path``, inside a folder ``name``, with UTF-8 names (flag bit 11
+    set, which WPS, 7-Zip, Windows 10+ read)."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for file in sorted(root.rglob("*")):
             if file.is_file():
-                zf.write(file, str(PurePosixPath(root.name) / file.relative_to(root).as_posix()))
-    return path
+                zf.write(file, str(PurePosixPath(name) / file.relative_to(root).as_posix()))

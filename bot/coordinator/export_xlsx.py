@@ -14,6 +14,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from db.hygiene import clean_text
+
 SHEET_TITLE = "材料汇总"
 
 # (header, attribute, width in characters). The first seven mirror the bureau's table.
@@ -76,13 +78,15 @@ def write_summary(path: Path, rows: Sequence[SummaryRow], title: str) -> Path:
     status_col = HEADERS.index("报送状态") + 1
     for r, row in enumerate(rows, start=2):
         for col, (_, attr, _) in enumerate(COLUMNS, start=1):
-            value = getattr(row, attr)
+            # Control characters (a sender's file name, a catalogue typo) would make openpyxl refuse the
+            # whole workbook; they never mean anything in a cell.
+            value = clean_text(getattr(row, attr))
             cell = ws.cell(row=r, column=col, value=value if value != "" else None)
             cell.alignment = _WRAP
             cell.border = _BORDER
         if row.files_link:
             link = ws.cell(row=r, column=files_col)
-            link.hyperlink = row.files_link
+            link.hyperlink = clean_text(row.files_link)
             link.font = Font(color="0563C1", underline="single")
         if row.status.startswith("待报送"):
             ws.cell(row=r, column=status_col).fill = _OUTSTANDING_FILL
@@ -90,6 +94,6 @@ def write_summary(path: Path, rows: Sequence[SummaryRow], title: str) -> Path:
     ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{max(1, len(rows) + 1)}"
     ws.print_title_rows = "1:1"
     ws.page_setup.orientation = "landscape"
-    wb.properties.title = title
+    wb.properties.title = clean_text(title)
     wb.save(path)
     return path

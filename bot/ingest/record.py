@@ -92,8 +92,19 @@ def add_mail(
     return row
 
 
-def add_unparseable(s: Session, *, key: str, raw_sha256: str, raw_path: str, source: Source, error: str) -> Mail:
-    """A mail nothing could be read from: keep its raw bytes and error, and put it before a human."""
+def add_unparseable(
+    s: Session,
+    *,
+    key: str,
+    raw_sha256: str,
+    raw_path: str,
+    source: Source,
+    error: str,
+    reason: str = codes.UNPARSEABLE,
+    detail: str | None = None,
+) -> Mail:
+    """A mail nothing could be read from (or that was set aside, ``reason``): keep its raw bytes and
+    error, and put it before a human."""
     row = Mail(
         dedupe_key=key,
         message_id=None,
@@ -113,8 +124,8 @@ def add_unparseable(s: Session, *, key: str, raw_sha256: str, raw_path: str, sou
     s.add(
         ReviewItem(
             mail_id=row.id,
-            reason=codes.UNPARSEABLE,
-            detail=f"邮件无法解析，原始邮件已保存：{error}",
+            reason=reason,
+            detail=detail or f"邮件无法解析，原始邮件已保存：{error}",
             candidates=[],
         )
     )

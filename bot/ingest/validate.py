@@ -1,8 +1,12 @@
-"""Check the files of one recorded submission: 情况说明 length and classification marks in the text.
+"""Check the files of one submission: 情况说明 length and classification marks in the text.
 
-Runs inside the transaction that records the mail (``bot.ingest.poll``), after ``record_submission``; the
-files are already in the store. What it finds becomes ``problem`` rows (shown in the receipt and the
-digest) and, for possibly classified content, a review item for the coordinator:
+Two steps, so that no document is parsed while the database is locked:
+
+1. ``extract_texts`` (before the mail's transaction): the text of every file that may be read, each
+   in a capped child process (``bot.mime.textextract``), keyed by content hash;
+2. ``validate_mail`` (inside the transaction that records the mail, after ``record_submission``):
+   writes what the texts show as ``problem`` rows (shown in the receipt and the digest) and, where
+   the coordinator must decide, review items:
 
 - ``over_word_limit``: a file taken for an indicator's 情况说明 (``rules.wordcount.statement_limit``)
   has more 字 than the indicator's ``word_limit`` (500; 1000 for item 52), counted as WPS/Word do;
@@ -10,26 +14,37 @@ digest) and, for possibly classified content, a review item for the coordinator:
   said plainly rather than guessed;
 - ``possibly_classified``: 涉密/秘密/机密/绝密 in the document's first lines (its title and marking).
   Marks in the subject or a file name were already flagged by the rules. Either way the file is kept
-  out of the export and the coordinator gets a review item reminding of rule 4.
+  out of the export and the coordinator gets a review item reminding of rule 4;
+- ``over_limit``: a file bigger, deeper or slower to read than ``ExtractLimits`` allow (a zip bomb
+  dressed as a .docx, a PDF that keeps the reader busy for minutes). The file is recorded as sent,
+  its text is not counted, and the coordinator gets a review item to look at it by hand.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.ingest.storage import Storage
-from bot.mime.textextract import Extracted, extract_text
+from bot.mime.textextract import DEFAULT_LIMITS, Extracted, ExtractLimits, extract_text
+from bot.mime.textreaders import TIME
 from db.models import Assignment, Attachment, Mail, Problem, ReviewItem
 from rules import codes
 from rules.catalogue import Catalogue
 from rules.match_refs import classification_marks
-from rules.wordcount import TEXT_EXTENSIONS, count_words, extension, statement_limit
+from rules.wordcount import TEXT_EXTENSIONS, extension, statement_limit
 
 log = logging.getLogger(__name__)
+
+_NOT_READ = Extracted(None, reason="文件未读取")
+LIMITS = DEFAULT_LIMITS  # what reading one document may cost (bot.mime.textreaders.ExtractLimits)
+MAIL_SECONDS = 120.0  # what reading all documents of one mail may take together
 
 
 @dataclass
@@ -40,10 +55,48 @@ class Validation:
     problems: list[str] = field(default_factory=list)  # problem codes added
 
 
-def validate_mail(s: Session, mail: Mail, storage: Storage, catalogue: Catalogue) -> Validation:
-    """Validate every file of ``mail`` and write what is wrong; idempotent per (file, code)."""
-    result = Validation()
+def extract_texts(
+    files: Iterable[tuple[str, Path, str]],
+    *,
+    limits: ExtractLimits | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> dict[str, Extracted]:
+    """The text of every file that validation reads, from (sha256, path, file name); one child
+    process per distinct content. Call it outside any transaction: a document may take seconds. The
+    documents of one mail share ``MAIL_SECONDS``; what is left when it is used up is over the limit."""
     texts: dict[str, Extracted] = {}
+    limits = limits or LIMITS
+    deadline = time.monotonic() + MAIL_SECONDS
+    for sha256, path, filename in files:
+        if sha256 in texts or extension(filename) not in TEXT_EXTENSIONS:
+            continue
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            texts[sha256] = Extracted(None, reason=f"这封邮件的文档读取时间（{MAIL_SECONDS:.0f} 秒）已用完", limit=TIME)
+        else:
+            capped = replace(limits, wall_seconds=min(limits.wall_seconds, remaining))
+            texts[sha256] = extract_text(path, filename, capped, should_stop=should_stop)
+        if texts[sha256].limit is not None:
+            log.warning("file %s (%s) over a limit: %s", filename, sha256[:12], texts[sha256].reason)
+    return texts
+
+
+def stored_texts(s: Session, mail: Mail, storage: Storage) -> dict[str, Extracted]:
+    """``extract_texts`` over the files ``mail`` already has in the store: for a coordinator's command
+    (a hand assignment, a fetched cloud file) that validates one mail again. The documents are read
+    under the same limits as in a poll, while the command's transaction waits."""
+    files = []
+    for att in s.scalars(select(Attachment).where(Attachment.mail_id == mail.id).order_by(Attachment.id)):
+        try:
+            files.append((att.sha256, storage.resolve(att.stored_file.path), att.filename))
+        except ValueError:
+            continue  # not in the store: validate_mail says the text could not be read
+    return extract_texts(files)
+
+
+def validate_mail(s: Session, mail: Mail, texts: dict[str, Extracted], catalogue: Catalogue) -> Validation:
+    """Validate every file of ``mail`` from the ``texts`` read before; idempotent per (file, code)."""
+    result = Validation()
     attachments = list(s.scalars(select(Attachment).where(Attachment.mail_id == mail.id).order_by(Attachment.id)))
     existing = {(p.attachment_id, p.code) for p in s.scalars(select(Problem).where(Problem.mail_id == mail.id))}
 
@@ -55,21 +108,20 @@ def validate_mail(s: Session, mail: Mail, storage: Storage, catalogue: Catalogue
         s.add(Problem(mail_id=mail.id, attachment_id=att.id if att else None, code=code, detail=detail))
         result.problems.append(code)
 
-    def text_of(att: Attachment) -> Extracted:
-        if att.sha256 not in texts:
-            try:
-                path = storage.resolve(att.stored_file.path)
-            except ValueError as exc:
-                texts[att.sha256] = Extracted(None, f"文件不在存储中：{exc}")
-            else:
-                texts[att.sha256] = extract_text(path, att.filename)
-        return texts[att.sha256]
-
     for att in attachments:
         if extension(att.filename) not in TEXT_EXTENSIONS:
             continue
-        extracted = text_of(att)
-        marks = classification_marks(extracted.head()) if extracted.ok else ()
+        extracted = texts.get(att.sha256, _NOT_READ)
+        if extracted.limit is not None:
+            add(
+                att,
+                codes.OVER_LIMIT,
+                f"附件《{att.filename}》超出自动处理的限制：{extracted.reason}。文件已收到并保存，"
+                "但未能自动统计字数和检查涉密标记，将由协调人人工查看。",
+            )
+            _review_over_limit(s, mail, att, extracted)
+            continue
+        marks = classification_marks(extracted.head) if extracted.ok else ()
         if marks:
             add(
                 att,
@@ -83,7 +135,7 @@ def validate_mail(s: Session, mail: Mail, storage: Storage, catalogue: Catalogue
             limit = statement_limit(att.filename, indicator) if indicator is not None else None
             if limit is None:
                 continue
-            if not extracted.ok:
+            if extracted.words is None:
                 add(
                     att,
                     codes.WORD_COUNT_UNKNOWN,
@@ -91,7 +143,7 @@ def validate_mail(s: Session, mail: Mail, storage: Storage, catalogue: Catalogue
                     f"请自行确认不超过{limit}字。",
                 )
                 continue
-            words = count_words(extracted.text or "")
+            words = extracted.words
             result.counts[att.id] = words
             if words > limit:
                 add(
@@ -104,6 +156,27 @@ def validate_mail(s: Session, mail: Mail, storage: Storage, catalogue: Catalogue
     if any(code == codes.POSSIBLY_CLASSIFIED for _, code in existing):
         _tell_coordinator(s, mail)
     return result
+
+
+def _review_over_limit(s: Session, mail: Mail, att: Attachment, extracted: Extracted) -> None:
+    found = s.scalar(
+        select(ReviewItem.id).where(ReviewItem.attachment_id == att.id, ReviewItem.reason == codes.OVER_LIMIT)
+    )
+    if found is not None:
+        return
+    s.add(
+        ReviewItem(
+            mail_id=mail.id,
+            attachment_id=att.id,
+            reason=codes.OVER_LIMIT,
+            detail=(
+                f"{mail.from_addr} 发来的《{att.filename}》超出自动处理的限制（{extracted.reason}）。"
+                "文件已按原样保存，未统计字数、未检查涉密标记；可能是过大的文档，也可能是恶意构造的文件。"
+                "请用 intake review 查看后决定。"
+            ),
+            candidates=[],
+        )
+    )
 
 
 def _tell_coordinator(s: Session, mail: Mail) -> None:

@@ -1,132 +1,231 @@
-"""Text of a received document, for counting 字 and reading its title: .docx, .pdf, .txt.
+"""Text of a received document (.docx, .pdf, .txt) for counting 字 and reading its title, read in a
+child process that cannot take the poll down with it.
 
-- .docx (python-docx): body paragraphs, then table cells (a merged cell once), as WPS/Word count
-  them; headers, footers, footnotes and text boxes are left out (Word's default 字数 leaves out
-  text boxes, footnotes and endnotes unless asked).
-- .pdf (pypdf): the text layer of every page. A scanned PDF has none: "unable to count".
-- .txt: UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (covers GB2312/GBK).
-- .doc / .wps (the binary Word 97 / WPS formats) and everything else: no well-kept pure-Python
-  reader exists on PyPI (textract and friends shell out to antiword/catdoc), so these are reported
-  as "unable to count" rather than guessed.
+A 190 KB .docx can hold 190 MiB of XML that python-docx turns into gigabytes, and a 16 KB PDF can
+keep pypdf busy for minutes (issue 11 measured both). So ``extract_text`` never parses in the
+calling process: it starts ``python -m bot.mime.textextract``, which caps its own address space
+(``RLIMIT_AS``), CPU time (``RLIMIT_CPU``) and file writes (``RLIMIT_FSIZE`` 0) before it reads
+anything, runs ``bot.mime.textreaders.read_text`` and answers with a small JSON object: the 字 count
+(``rules.wordcount``), the first lines, or why there is no text. The parent kills it after
+``wall_seconds``; a child that dies (out of memory, out of CPU time, killed by the kernel's OOM
+killer or systemd's ``MemoryMax``) makes the file "over a limit", never the poll.
 
-Never raises for a bad file: a damaged or encrypted document is "unable to count" with the reason.
+The answer never carries the whole text, so a huge document costs the parent nothing either.
+Never raises for a bad file; ``ExtractionStopped`` only when the caller asked to stop.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import zipfile
-from dataclasses import dataclass
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
+
+import bot
+from bot.mime.textreaders import (
+    DEFAULT_LIMITS,
+    KILLED,
+    MEMORY,
+    READERS,
+    TIME,
+    UNSUPPORTED_DOCUMENTS,
+    ExtractLimits,
+    OverLimit,
+    Unreadable,
+    extension,
+    is_pdf,
+)
+
+__all__ = ["DEFAULT_LIMITS", "ExtractLimits", "Extracted", "ExtractionStopped", "extract_text"]
 
 log = logging.getLogger(__name__)
 
-MAX_BYTES = 64 * 1024 * 1024  # larger "documents" are not a 情况说明; do not spend memory on them
-MAX_PDF_PAGES = 200
+HEAD_LINES = 5
+HEAD_CHARS = 200
+_POLL_SECONDS = 0.1
+_ZIP_MAGIC = b"PK\x03\x04"
 
 
 @dataclass(frozen=True)
 class Extracted:
-    text: str | None  # None: the text could not be read (``reason`` says why)
-    reason: str = ""  # Chinese, for the coordinator, when text is None
+    """What the text of one document says, or why it could not be read."""
+
+    words: int | None  # 字 as WPS/Word count them; None: the text could not be read
+    head: str = ""  # the first non-empty lines (the title and its marking)
+    reason: str = ""  # Chinese, for the coordinator, when words is None
+    limit: str | None = None  # the limit the file went over (``bot.mime.textreaders`` codes)
 
     @property
     def ok(self) -> bool:
-        return self.text is not None
-
-    def head(self, lines: int = 5, chars: int = 200) -> str:
-        """The first non-empty lines (the title and what follows), at most ``chars`` characters."""
-        if not self.text:
-            return ""
-        found = [line.strip() for line in self.text.splitlines() if line.strip()][:lines]
-        return "\n".join(found)[:chars]
+        return self.words is not None
 
 
-def _unable(reason: str) -> Extracted:
-    return Extracted(None, reason)
+class ExtractionStopped(Exception):
+    """The caller asked to stop (``intake run`` received SIGTERM) while a document was being read."""
 
 
-def extract_text(path: Path, filename: str) -> Extracted:
-    """The text of the file at ``path``; its format is taken from ``filename``'s extension."""
-    ext = filename.rpartition(".")[2].lower() if "." in filename else ""
+def head_of(text: str) -> str:
+    found = [line.strip() for line in text.splitlines() if line.strip()][:HEAD_LINES]
+    return "\n".join(found)[:HEAD_CHARS]
+
+
+def _quick_verdict(path: Path, filename: str) -> Extracted | None:
+    """What can be said without starting a child: unsupported formats, files that are plainly not
+    what their extension says."""
+    ext = extension(filename)
+    if ext not in READERS:
+        if ext in UNSUPPORTED_DOCUMENTS:
+            return Extracted(None, reason=f".{ext} 格式暂不能自动统计字数，请人工核对篇幅")
+        return Extracted(None, reason=f"不支持的文件格式（.{ext or '无扩展名'}）")
     try:
-        size = path.stat().st_size
+        if ext == "pdf" and not is_pdf(path):
+            return Extracted(None, reason="不是有效的 PDF 文件")
+        if ext == "docx":
+            with path.open("rb") as f:
+                if f.read(4) != _ZIP_MAGIC:
+                    return Extracted(None, reason="不是有效的 .docx 文件")
     except OSError as exc:
-        return _unable(f"无法读取文件：{exc.strerror}")
-    if size > MAX_BYTES:
-        return _unable("文件过大，未统计字数")
-    reader = _READERS.get(ext)
-    if reader is None:
-        if ext in ("doc", "wps", "wpt", "dot", "rtf", "odt"):
-            return _unable(f".{ext} 格式暂不能自动统计字数，请人工核对篇幅")
-        return _unable(f"不支持的文件格式（.{ext or '无扩展名'}）")
+        return Extracted(None, reason=f"无法读取文件：{exc.strerror}")
+    return None
+
+
+def extract_text(
+    path: Path,
+    filename: str,
+    limits: ExtractLimits = DEFAULT_LIMITS,
+    *,
+    should_stop: Callable[[], bool] | None = None,
+) -> Extracted:
+    """Read the document at ``path`` (format from ``filename``'s extension) in a capped child process.
+
+    ``should_stop`` is asked every 0.1 s while the child runs; when it says yes the child is killed
+    and ``ExtractionStopped`` raised (the caller abandons the mail and retries it later).
+    """
+    quick = _quick_verdict(path, filename)
+    if quick is not None:
+        return quick
+    request = json.dumps({"path": str(path), "filename": filename, "limits": asdict(limits)}).encode()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_package_root(), os.environ.get("PYTHONPATH")]))}
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-B", "-m", "bot.mime.textextract"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
     try:
-        return reader(path)
-    except Exception as exc:  # third-party readers raise anything on damaged files
-        log.info("cannot read %s: %r", filename, exc)
-        return _unable(f"文件无法打开或已损坏（{type(exc).__name__}）")
+        out = _wait(proc, request, started + limits.wall_seconds, should_stop)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if out is None:
+        return _over(TIME, f"读取文字超过 {limits.wall_seconds:.0f} 秒时限，已中止")
+    if proc.returncode != 0:
+        return _died(proc.returncode, limits)
+    try:
+        answer = json.loads(out)
+        return Extracted(answer["words"], answer["head"], answer["reason"], answer["limit"])
+    except (ValueError, KeyError, TypeError):
+        return Extracted(None, reason="读取文字时出错（子进程的回答无法识别）")
 
 
-def _docx(path: Path) -> Extracted:
-    import docx  # imported late: only validation needs it
-
-    if not zipfile.is_zipfile(path):
-        return _unable("不是有效的 .docx 文件")
-    document = docx.Document(str(path))
-    parts = [p.text for p in document.paragraphs]
-    seen: set[int] = set()
-
-    def walk_tables(tables: list[object]) -> None:
-        for table in tables:
-            for row in table.rows:  # type: ignore[attr-defined]
-                for cell in row.cells:
-                    # A merged cell is returned once per grid position it spans: count it once.
-                    if id(cell._tc) in seen:
-                        continue
-                    seen.add(id(cell._tc))
-                    parts.extend(p.text for p in cell.paragraphs)
-                    walk_tables(list(cell.tables))
-
-    walk_tables(list(document.tables))
-    return Extracted("\n".join(parts))
+def _package_root() -> str:
+    # The child imports bot.* and rules.* from where this process found them (an installed package,
+    # or a checkout on sys.path).
+    return str(Path(bot.__file__).resolve().parent.parent)
 
 
-def _pdf(path: Path) -> Extracted:
-    from pypdf import PdfReader
-
-    # Not a PDF at all (a renamed file, a broken download): say so at once. pypdf would search the
-    # whole file backwards for an end marker first, seconds for a few megabytes of garbage.
-    with path.open("rb") as f:
-        if b"%PDF-" not in f.read(1024):
-            return _unable("不是有效的 PDF 文件")
-    # pypdf logs every repair it makes to a damaged file as a warning; they are not ours to show.
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    reader = PdfReader(str(path))
-    if reader.is_encrypted:
+def _wait(
+    proc: subprocess.Popen[bytes], request: bytes, deadline: float, should_stop: Callable[[], bool] | None
+) -> bytes | None:
+    """The child's stdout, or None when the deadline passed (the child is killed by the caller)."""
+    pending: bytes | None = request
+    while True:
+        if should_stop is not None and should_stop():
+            raise ExtractionStopped
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
         try:
-            if not reader.decrypt(""):
-                return _unable("PDF 已加密，无法读取文字")
-        except Exception:  # pypdf raises several types for unsupported encryption
-            return _unable("PDF 已加密，无法读取文字")
-    if len(reader.pages) > MAX_PDF_PAGES:
-        return _unable(f"PDF 超过 {MAX_PDF_PAGES} 页，未统计字数")
-    text = "\n".join(page.extract_text() or "" for page in reader.pages)
-    if not text.strip():
-        return _unable("PDF 没有文字层（可能是扫描件），无法统计字数，请人工核对篇幅")
-    return Extracted(text)
+            out, _ = proc.communicate(pending, timeout=min(_POLL_SECONDS, remaining))
+        except subprocess.TimeoutExpired:
+            pending = None  # communicate() keeps feeding what it started to send
+            continue
+        return out
 
 
-def _txt(path: Path) -> Extracted:
-    data = path.read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
-        return Extracted(data[3:].decode("utf-8", errors="replace"))
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return Extracted(data.decode("utf-16", errors="replace"))
+def _over(limit: str, reason: str) -> Extracted:
+    return Extracted(None, reason=reason, limit=limit)
+
+
+def _died(returncode: int, limits: ExtractLimits) -> Extracted:
+    if returncode == -signal.SIGXCPU:  # RLIMIT_CPU's soft limit
+        return _over(TIME, f"读取文字超过 {limits.cpu_seconds} 秒 CPU 时限，已中止")
+    if returncode < 0:
+        name = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else str(-returncode)
+        log.warning("text extraction child killed by %s", name)
+        return _over(KILLED, f"读取文字的进程被系统终止（{name}，多为内存不足），已中止")
+    return _over(KILLED, f"读取文字的进程异常退出（退出码 {returncode}），已中止")
+
+
+# -- the child ------------------------------------------------------------------------------------
+
+
+def _cap(limits: ExtractLimits) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    # Soft limit: SIGXCPU ends the child; the hard limit a second later is the kernel's SIGKILL.
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
+    # The child writes nothing but its answer on a pipe; a file write fails instead of leaving litter.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+
+
+def _answer(path: Path, filename: str, limits: ExtractLimits) -> Extracted:
+    from bot.mime.textreaders import read_text
+    from rules.wordcount import count_words
+
     try:
-        return Extracted(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        # GB18030 is a superset of GB2312 and GBK: what Chinese Windows Notepad writes as "ANSI".
-        return Extracted(data.decode("gb18030", errors="replace"))
+        text = read_text(path, filename, limits)
+        return Extracted(count_words(text), head_of(text))
+    except OverLimit as exc:
+        return _over(exc.limit, exc.reason)
+    except Unreadable as exc:
+        # A C library that runs out of address space reports a parse error, not MemoryError.
+        if _peak_address_space() >= 0.9 * limits.memory_bytes:
+            return _over(MEMORY, _memory_reason(limits))
+        return Extracted(None, reason=exc.reason)
+    except MemoryError:
+        return _over(MEMORY, _memory_reason(limits))
 
 
-_READERS = {"docx": _docx, "pdf": _pdf, "txt": _txt}
+def _memory_reason(limits: ExtractLimits) -> str:
+    return f"读取文字所需内存超过 {limits.memory_bytes >> 20} MB 上限，已中止"
+
+
+def _peak_address_space() -> int:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmPeak:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _child_main() -> int:
+    request = json.loads(sys.stdin.buffer.read())
+    limits = ExtractLimits(**request["limits"])
+    _cap(limits)
+    result = _answer(Path(request["path"]), request["filename"], limits)
+    sys.stdout.write(json.dumps(asdict(result), ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_child_main())

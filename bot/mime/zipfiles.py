@@ -3,6 +3,7 @@ streamed out under the limits of ``bot.mime.unpacking``."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import struct
@@ -117,7 +118,11 @@ def _extract_member(
         raise Unreadable(ZIP_ENCRYPTED) from exc
     except NotImplementedError as exc:  # compression method not supported
         raise Unreadable(ZIP_UNSUPPORTED) from exc
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
+        raise Unreadable(ZIP_CORRUPT) from exc
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, None):  # zipfile seeking to a nonsense offset: a corrupt zip ...
+            raise  # ... a full, read-only or failing disk is not: it stops the poll (issue 11)
         raise Unreadable(ZIP_CORRUPT) from exc
     return Material(
         filename=name,

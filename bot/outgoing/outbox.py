@@ -13,6 +13,8 @@ makes every job that produces mail safe to re-run.
 
 Delivery guarantee, honestly: a crash between step 2 and step 3 leaves the row queued with its claim,
 so it is sent again after the retry delay, with the SAME bytes and the same deterministic Message-ID.
+Rows are claimed and sent one at a time, so that window holds at most one mail; a stop request
+(``should_stop``, SIGTERM) ends the batch between two mails, never inside a transaction.
 SMTP gives no way to make "the server accepted it" and "we recorded it" one atomic step, so at
 least once is the best available; mail clients and archives collapse duplicates by Message-ID, which
 makes that rare repeat harmless. A mail is never lost: it stays queued until sent or failed.
@@ -205,12 +207,15 @@ def flush(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     batch_size: int = DEFAULT_BATCH_SIZE,
     sleep: Callable[[float], None] = time.sleep,
+    should_stop: Callable[[], bool] | None = None,
 ) -> FlushReport:
     """Send the rows due at ``now`` over one connection; see the module docstring for the steps.
 
     Temporary failures (4xx, lost connection) are retried after ``retry_delay`` until
     ``max_attempts``; permanent ones (5xx) are marked failed at once. A lost connection, a sender
-    quota or a refused login ends the batch; the rows not tried stay queued, untouched.
+    quota or a refused login ends the batch; the rows not tried stay queued, untouched. When
+    ``should_stop`` says so the batch ends after the current SMTP transaction, so at most one mail is
+    ever in the window between the server's 250 and our record of it.
     """
     report = FlushReport()
     due = _due_ids(sessions, now)
@@ -229,6 +234,9 @@ def flush(
         for position, row_id in enumerate(batch):
             if position and pace_seconds > 0:
                 sleep(pace_seconds)
+            if should_stop is not None and should_stop():
+                report.left += len(batch) - position
+                break
             claimed = _claim(sessions, row_id, now)
             if claimed is None:
                 continue

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -84,13 +83,17 @@ def flush_outbox(
     def connect() -> SmtpSender:
         return SmtpSender(smtp_settings(smtp))
 
+    def pause(seconds: float) -> None:
+        deps.stopping.wait(seconds)  # a stop request ends the pause between two mails at once
+
     report = flush(
         deps.sessions,
         connect,
         now=when,
         pace_seconds=smtp.pace_seconds if pace_seconds is None else pace_seconds,
         batch_size=smtp.batch_size,
-        sleep=sleep or time.sleep,
+        sleep=sleep or pause,
+        should_stop=deps.stopping.is_set,
     )
     if report.attempted or report.error:
         log.info(

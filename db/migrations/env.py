@@ -15,6 +15,7 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
+from db.hygiene import CleanJSON, CleanString, CleanText
 from db.models import Base, UTCDateTime
 
 config = context.config
@@ -36,6 +37,13 @@ def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str |
     # Migrations must not import application types: write our UTC wrapper as the plain column type.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, CleanString):  # db.hygiene: the text types clean what they bind
+        length = getattr(obj.impl_instance, "length", None)
+        return f"sa.String(length={length})" if length is not None else "sa.String()"
+    if type_ == "type" and isinstance(obj, CleanText):
+        return "sa.Text()"
+    if type_ == "type" and isinstance(obj, CleanJSON):
+        return "sa.JSON()"
     return False
 
 

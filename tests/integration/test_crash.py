@@ -12,6 +12,8 @@ import signal
 import subprocess
 import sys
 import time
+from email.parser import BytesParser
+from email.policy import compat32
 from pathlib import Path
 
 import pytest
@@ -62,6 +64,34 @@ def fingerprint(deps: Deps) -> dict[str, object]:
     return {"mails": mails, "files": files, "assignments": assignments, "reviews": reviews}
 
 
+def set_aside(deps: Deps, expected: dict[str, object]) -> dict[str, object]:
+    """The resumed run's fingerprint with the mails the quarantine set aside (killed on twice: issue 11)
+    put back as the clean run recorded them, after checking each is an error row with its raw .eml
+    and a review item. Every other mail must match the clean run exactly."""
+    got = fingerprint(deps)
+    with deps.sessions() as s:
+        aside = s.scalars(select(Mail).where(Mail.status == "error")).all()
+        for mail in aside:
+            assert [r.reason for r in s.scalars(select(ReviewItem).where(ReviewItem.mail_id == mail.id))] == [
+                "quarantined"
+            ]
+            with deps.storage.open(mail.raw_path) as f:
+                message_id = str(BytesParser(policy=compat32).parse(f, headersonly=True)["Message-ID"]).strip()
+            (key,) = [k for k in expected["mails"] if k.startswith(message_id + "#")]  # type: ignore[attr-defined]
+            own = {(m, n, h) for m, n, h in expected["files"] if m == key}  # type: ignore[attr-defined]
+            names, shas = {n for _, n, _ in own}, {h for _, _, h in own}
+            got["mails"] = sorted([k for k in got["mails"] if k != mail.dedupe_key] + [key])  # type: ignore[attr-defined]
+            got["files"] = sorted([*got["files"], *own])  # type: ignore[list-item]
+            got["assignments"] = sorted(
+                [*got["assignments"], *(a for a in expected["assignments"] if a[2] in shas)]  # type: ignore[attr-defined,index]
+            )
+            reviews = list(got["reviews"])  # type: ignore[call-overload]
+            reviews.remove(("quarantined", ""))
+            got["reviews"] = sorted([*reviews, *(r for r in expected["reviews"] if r[1] in names)])  # type: ignore[attr-defined,index]
+    got["set_aside"] = len(aside)
+    return got
+
+
 @pytest.mark.slow
 def test_kill_9_at_random_points_then_resume_equals_a_clean_run(tmp_path: Path, dovecot) -> None:  # type: ignore[no-untyped-def]
     dovecot.append_many(corpus())
@@ -91,20 +121,28 @@ def test_kill_9_at_random_points_then_resume_equals_a_clean_run(tmp_path: Path, 
     killed_mid_poll = 0
     for run in range(20):
         work, cmd = run_dir(f"run{run}")
+        kills = 0
         for _kill in range(rng.choice((1, 2))):
             proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(rng.uniform(0.05, duration))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
-                killed_mid_poll += 1
+                kills += 1
             proc.wait()
+        killed_mid_poll += kills
         done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         deps = build(load_config(work / "config.toml"))
         try:
-            assert fingerprint(deps) == expected, f"run {run} differs from a clean run"
+            # Two kills can land on the same mail: then the quarantine rightly sets it aside (found in
+            # progress twice); that is the only way a mail may differ from the clean run.
+            got = set_aside(deps, expected)
+            assert got.pop("set_aside") <= kills // 2
+            assert got == expected, f"run {run} differs from a clean run"
         finally:
             deps.close()
+        # What the killed polls spooled was removed by the one that finished (issue 11: 191 MB leaked).
+        assert [p for p in (work / "files" / "spool").rglob("*") if p.is_file()] == [], f"run {run} leaked spool files"
     assert killed_mid_poll >= 10, "too few kills landed inside a poll to mean anything"
 
 
