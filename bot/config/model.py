@@ -73,6 +73,7 @@ class MailboxConfig:
     poll_minutes: int
     connect_timeout: float
     read_timeout: float
+    workers: int = 0  # processes that read mails in parallel; 0: one per core, at most 4
 
     @property
     def folders(self) -> tuple[str, ...]:

@@ -169,6 +169,7 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
             "poll_minutes",
             "connect_timeout",
             "read_timeout",
+            "workers",
         },
     )
     ssl = m.get("ssl", bool, True)
@@ -184,6 +185,7 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
         poll_minutes=_positive(m, "poll_minutes", 5),
         connect_timeout=m.get("connect_timeout", float, 20.0),
         read_timeout=m.get("read_timeout", float, 120.0),
+        workers=_non_negative(m, "workers", 0),
     )
 
     s = _Reader(path, _table(path, data, "storage"), "storage", {"database", "files"})

@@ -9,19 +9,28 @@ that process died on that mail: killed by the OOM killer or systemd's ``MemoryMa
 When the poll finds a mail's mark left by dead processes ``MAX_DEATHS`` times, it does not try again:
 the mail is recorded as an error for the coordinator, its raw .eml kept, and the cursor moves past it.
 A mark held by a live process (a second poller working on the same mail) is not a death.
+
+Batches (``bot.ingest.pipeline``): most mails are marked several at a time (``mark_ahead``, in the
+transaction that commits the batch before them), so a death leaves marks on every mail that was in
+flight, not only on the one that caused it. The poll therefore treats a mail with a dead process's
+mark as suspect (``suspects``) and handles it alone, with its own ``begin``: an innocent mail is
+recorded on that attempt, and only a mail that kills its poller when handled alone reaches
+``MAX_DEATHS``. A worker process that dies (``bot.ingest.workers``) is a death too: the poll notes it
+(``count_as_death``) for each mail the worker had in flight and retries them alone at once.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.ingest.process import is_alive, process_token
 from bot.ingest.record import Source
 from db.models import MailAttempt, utcnow
-from db.upserts import insert_or_ignore
+from db.upserts import dialect_insert, insert_or_ignore
 
 log = logging.getLogger(__name__)
 
@@ -100,3 +109,43 @@ def forget_settled(s: Session, folder: str, uidvalidity: int, last_uid: int) -> 
             or_(MailAttempt.uidvalidity != uidvalidity, MailAttempt.uid <= last_uid),
         )
     )
+
+
+def suspects(s: Session, folder: str, uidvalidity: int, after: int) -> set[int]:
+    """UIDs after ``after`` whose mark a process that no longer runs left: each is handled alone."""
+    rows = s.execute(
+        select(MailAttempt.uid, MailAttempt.owner).where(
+            MailAttempt.folder == folder, MailAttempt.uidvalidity == uidvalidity, MailAttempt.uid > after
+        )
+    )
+    token = process_token()
+    return {uid for uid, owner in rows if owner != token and not is_alive(owner)}
+
+
+def mark_ahead(s: Session, sources: Sequence[Source]) -> None:
+    """Mark several mails as in progress by this process, in the caller's transaction (committed
+    before any of them is read). A mail that has a mark already keeps it."""
+    token, now = process_token(), utcnow()
+    rows = [
+        {"folder": k[0], "uidvalidity": k[1], "uid": k[2], "attempts": 1, "owner": token, "started_at": now}
+        for k in map(_key, sources)
+        if k is not None
+    ]
+    if rows:
+        stmt = dialect_insert(s, MailAttempt).on_conflict_do_nothing(index_elements=["folder", "uidvalidity", "uid"])
+        s.execute(stmt, rows)
+
+
+def abandon_many(sessions: sessionmaker[Session], sources: Iterable[Source]) -> None:
+    """``abandon`` for several mails in one transaction (a clean stop in the middle of a batch)."""
+    keys = [k for k in map(_key, sources) if k is not None]
+    if not keys:
+        return
+    with sessions.begin() as s:
+        for folder, uidvalidity, uid in keys:
+            s.execute(
+                delete(MailAttempt).where(
+                    MailAttempt.folder == folder, MailAttempt.uidvalidity == uidvalidity, MailAttempt.uid == uid,
+                    MailAttempt.owner == process_token(),
+                )
+            )  # fmt: skip

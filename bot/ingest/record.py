@@ -23,15 +23,17 @@ from rules.disposition import Disposition, PriorVersion, next_version
 
 @dataclass
 class Recorded:
-    """What recording one mail produced (for the poll summary and the receipt)."""
+    """What recording one mail produced (for the poll summary, validation and the receipt). The rows
+    may not be flushed yet: read ids only after a flush."""
 
-    mail_id: int
+    mail: Mail
     files: int = 0
-    assignments: list[tuple[int, str]] = field(default_factory=list)  # (attachment id, indicator id)
+    attachments: list[Attachment] = field(default_factory=list)  # the file rows, in material order
+    assignments: list[tuple[Attachment, str]] = field(default_factory=list)  # (file, indicator id) counted
     duplicates: int = 0  # files already recorded for the same indicator and section
     reviews: int = 0
     declarations: list[str] = field(default_factory=list)
-    problems: int = 0
+    problems: list[tuple[Attachment | None, str]] = field(default_factory=list)  # (file, code) written
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,10 @@ def add_mail(
     kind: str,
     status: str,
     error: str | None = None,
+    flush: bool = True,
 ) -> Mail:
+    """Add the mail's row; ``flush=False`` leaves the INSERT to the next flush (the row's id is then
+    unknown until it happens)."""
     row = Mail(
         dedupe_key=key,
         message_id=mail.message_id,
@@ -88,7 +93,8 @@ def add_mail(
         error=error,
     )
     s.add(row)
-    s.flush()
+    if flush:
+        s.flush()
     return row
 
 
@@ -141,6 +147,7 @@ def record_submission(
     *,
     cloud_indicators: Sequence[Sequence[str]] = (),
     tz: tzinfo | None = None,
+    pending: set[tuple[str, str]] | None = None,
 ) -> Recorded:
     """Write files, assignments, declarations, reviews, problems and cloud files of a submission, as
     ``rules.disposition`` decided them.
@@ -149,14 +156,21 @@ def record_submission(
     storage-relative path. ``row.section`` is the sender's section or None for an unknown sender.
     ``cloud_indicators``: per cloud link, the indicators its name and the subject give (the fetched
     file will count for them); ``tz``: the campaign's zone, in which a link's expiry is read.
+    ``pending``: (indicator, section) pairs that have assignments in the session not flushed yet
+    (earlier mails of a batch); updated. Nothing is flushed unless the version rule must read such a
+    pair, so a batch of mails is inserted by one flush.
     """
-    result = Recorded(mail_id=row.id)
+    pending = set() if pending is None else pending
+    # Rows refer to each other through relationships, so that the unit of work inserts them in
+    # few statements (one flush for a whole batch); ids are read only where a query needs them.
     section = row.section or ""
     attachments: list[Attachment] = []
-    for material, rel_path in stored:
-        ensure_stored_file(s, material.sha256, material.size, rel_path)
+    with s.no_autoflush:  # the content rows depend on nothing pending
+        for material, rel_path in stored:
+            ensure_stored_file(s, material.sha256, material.size, rel_path)
+    for material, _rel_path in stored:
         att = Attachment(
-            mail_id=row.id,
+            mail=row,
             sha256=material.sha256,
             filename=material.filename.text,
             filename_raw=material.filename.raw,
@@ -167,40 +181,44 @@ def record_submission(
         )
         s.add(att)
         attachments.append(att)
-    s.flush()
-    result.files = len(attachments)
 
-    def file_id(index: int | None) -> int | None:
-        return attachments[index].id if index is not None else None
+    def file(index: int | None) -> Attachment | None:
+        return attachments[index] if index is not None else None
 
+    assigned: list[tuple[Attachment, str]] = []
+    duplicates = 0
     for a in disposition.assignments:
         att = attachments[a.file]
-        if assign_file(s, att, a.indicator_id, section, a.matched_by):
-            result.assignments.append((att.id, a.indicator_id))
+        # Only an indicator with unflushed assignments (a second file for it in this mail or the
+        # batch) needs the session flushed before the version rule reads what is counted there.
+        key = (a.indicator_id, section)
+        flushed = key in pending
+        if assign_file(s, att, a.indicator_id, section, a.matched_by, flush_first=flushed):
+            assigned.append((att, a.indicator_id))
         else:
-            result.duplicates += 1
+            duplicates += 1
+        if flushed:
+            pending.clear()  # everything pending was flushed
+        pending.add(key)
+    problem_keys: list[tuple[Attachment | None, str]] = []
     for p in disposition.problems:
-        s.add(Problem(mail_id=row.id, attachment_id=file_id(p.file), code=p.code, detail=p.detail))
-        result.problems += 1
+        s.add(Problem(mail=row, attachment=file(p.file), code=p.code, detail=p.detail))
+        problem_keys.append((file(p.file), p.code))
     for r in disposition.reviews:
         s.add(
             ReviewItem(
-                mail_id=row.id,
-                attachment_id=file_id(r.file),
+                mail=row,
+                attachment=file(r.file),
                 reason=r.reason,
                 detail=r.detail,
                 candidates=list(r.candidates),
             )
         )
-        result.reviews += 1
-    for indicator_id in disposition.declarations:
-        ensure_declaration(s, indicator_id, section, mail_id=row.id, source="mail")
-        result.declarations.append(indicator_id)
     for n, link in enumerate(mail.cloud_links):
         expires = link.expires_at
         s.add(
             CloudFile(
-                mail_id=row.id,
+                mail=row,
                 filename=link.filename,
                 url=link.url,
                 provider=link.provider,
@@ -210,13 +228,34 @@ def record_submission(
                 indicators=list(cloud_indicators[n]) if n < len(cloud_indicators) else [],
             )
         )
-    return result
+    declarations: list[str] = []
+    if disposition.declarations:
+        s.flush()  # the declaration refers to the mail by id
+    for indicator_id in disposition.declarations:
+        ensure_declaration(s, indicator_id, section, mail_id=row.id, source="mail")
+        declarations.append(indicator_id)
+    return Recorded(
+        mail=row,
+        files=len(attachments),
+        attachments=attachments,
+        assignments=assigned,
+        duplicates=duplicates,
+        reviews=len(disposition.reviews),
+        declarations=declarations,
+        problems=problem_keys,
+    )
 
 
-def assign_file(s: Session, att: Attachment, indicator_id: str, section: str, matched_by: str) -> bool:
+def assign_file(
+    s: Session, att: Attachment, indicator_id: str, section: str, matched_by: str, *, flush_first: bool = True
+) -> bool:
     """Count ``att`` for the indicator as the version rule says; False when the same content is
-    already counted there."""
-    prior = [PriorVersion(k, v, h) for k, v, h in versions(s, indicator_id, section)]
+    already counted there. ``flush_first=False``: nothing pending in the session is counted for this
+    indicator and section (the caller knows), so the versions are read without flushing."""
+    if flush_first:
+        s.flush()
+    with s.no_autoflush:
+        prior = [PriorVersion(k, v, h) for k, v, h in versions(s, indicator_id, section)]
     step = next_version(att.filename, att.sha256, prior)
     if step.version is None:
         return False
@@ -232,7 +271,7 @@ def assign_file(s: Session, att: Attachment, indicator_id: str, section: str, ma
         )
     s.add(
         Assignment(
-            attachment_id=att.id,
+            attachment=att,
             indicator_id=indicator_id,
             section=section,
             name_key=step.name_key,
@@ -241,5 +280,4 @@ def assign_file(s: Session, att: Attachment, indicator_id: str, section: str, ma
             matched_by=matched_by,
         )
     )
-    s.flush()
     return True

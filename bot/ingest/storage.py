@@ -14,6 +14,7 @@ No name from a mail is ever used as a path here: names live in the database.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import re
@@ -64,6 +65,32 @@ class Storage:
         rel = f"files/{_check_sha256(sha256)[:2]}/{sha256[2:4]}/{sha256}"
         with open(src, "rb") as source:
             self._write_once(rel, iter(lambda: source.read(_CHUNK), b""), sha256)
+        return rel
+
+    def adopt_file(self, src: Path, sha256: str) -> str:
+        """Like ``store_file`` for a file the poll spooled under this root and hashed while writing it
+        (``Material.sha256``): the store takes it by a hard link instead of a copy, so its bytes are
+        neither read nor hashed again. ``src`` is fsynced first; the caller may delete it afterwards.
+        Falls back to copying when the link cannot be made (another file system)."""
+        rel = f"files/{_check_sha256(sha256)[:2]}/{sha256[2:4]}/{sha256}"
+        target = self.resolve(rel)
+        if target.exists():
+            return rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(src, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(src, target)
+        except FileExistsError:
+            return rel  # the same content, stored meanwhile by another worker
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                raise
+            return self.store_file(src, sha256)
+        _fsync_dir(target.parent)
         return rel
 
     def store_raw(self, raw: bytes, sha256: str) -> str:

@@ -55,9 +55,7 @@ def names_indicator(decision: Decision, refused: dict[int, NotMaterial]) -> bool
     return files or bool(decision.subject_indicators) or bool(decision.declarations)
 
 
-def submission_facts(
-    deps: Deps, mail: IncomingMail, decision: Decision, refused: dict[int, NotMaterial]
-) -> Submission:
+def submission_facts(deps: Deps, mail: IncomingMail, decision: Decision, refused: dict[int, NotMaterial]) -> Submission:
     known = {domain_of(a) for s in deps.config.sections for a in s.senders}
     known |= {domain_of(a) for a in (*deps.config.coordinator.emails, *deps.own_addresses) if "@" in a}
     reply_to = parse_recipients([mail.headers.get("reply-to", "")])

@@ -31,6 +31,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.ingest.record import Recorded
 from bot.ingest.storage import Storage
 from bot.mime.textextract import DEFAULT_LIMITS, Extracted, ExtractLimits, extract_text
 from bot.mime.textreaders import TIME
@@ -51,7 +52,7 @@ MAIL_SECONDS = 120.0  # what reading all documents of one mail may take together
 class Validation:
     """What validating one mail found (for logs and tests)."""
 
-    counts: dict[int, int] = field(default_factory=dict)  # attachment id -> 字数 (statements only)
+    counts: dict[int, int] = field(default_factory=dict)  # id() of the file row -> 字数 (statements only)
     problems: list[str] = field(default_factory=list)  # problem codes added
 
 
@@ -94,23 +95,49 @@ def stored_texts(s: Session, mail: Mail, storage: Storage) -> dict[str, Extracte
     return extract_texts(files)
 
 
-def validate_mail(s: Session, mail: Mail, texts: dict[str, Extracted], catalogue: Catalogue) -> Validation:
-    """Validate every file of ``mail`` from the ``texts`` read before; idempotent per (file, code)."""
+def validate_mail(
+    s: Session,
+    mail: Mail,
+    texts: dict[str, Extracted],
+    catalogue: Catalogue,
+    *,
+    fresh: Recorded | None = None,
+) -> Validation:
+    """Validate every file of ``mail`` from the ``texts`` read before; idempotent per (file, code).
+
+    ``fresh``: what ``record_submission`` has just written for the mail in this transaction (its
+    files, assignments and problems, perhaps not flushed yet), so that nothing is read back; without
+    it, they are queried."""
     result = Validation()
-    attachments = list(s.scalars(select(Attachment).where(Attachment.mail_id == mail.id).order_by(Attachment.id)))
-    existing = {(p.attachment_id, p.code) for p in s.scalars(select(Problem).where(Problem.mail_id == mail.id))}
+    indicators: dict[int, list[str]] = {}  # id() of a file row -> indicators it counts for
+    if fresh is not None:
+        attachments = fresh.attachments
+        existing = {(id(att) if att is not None else None, code) for att, code in fresh.problems}
+        for att, indicator_id in fresh.assignments:
+            indicators.setdefault(id(att), []).append(indicator_id)
+    else:
+        attachments = list(s.scalars(select(Attachment).where(Attachment.mail_id == mail.id).order_by(Attachment.id)))
+        by_id = {a.id: a for a in attachments}
+        existing = {
+            (id(by_id[p.attachment_id]) if p.attachment_id in by_id else None, p.code)
+            for p in s.scalars(select(Problem).where(Problem.mail_id == mail.id))
+        }
+        current = select(Assignment.attachment_id, Assignment.indicator_id).where(
+            Assignment.attachment_id.in_(list(by_id)), Assignment.is_current
+        )
+        for att_id, indicator_id in s.execute(current):
+            indicators.setdefault(id(by_id[att_id]), []).append(indicator_id)
+    readable = [a for a in attachments if extension(a.filename) in TEXT_EXTENSIONS]
 
     def add(att: Attachment | None, code: str, detail: str) -> None:
-        key = (att.id if att else None, code)
+        key = (id(att) if att is not None else None, code)
         if key in existing:
             return
         existing.add(key)
-        s.add(Problem(mail_id=mail.id, attachment_id=att.id if att else None, code=code, detail=detail))
+        s.add(Problem(mail=mail, attachment=att, code=code, detail=detail))
         result.problems.append(code)
 
-    for att in attachments:
-        if extension(att.filename) not in TEXT_EXTENSIONS:
-            continue
+    for att in readable:
         extracted = texts.get(att.sha256, _NOT_READ)
         if extracted.limit is not None:
             add(
@@ -129,9 +156,8 @@ def validate_mail(s: Session, mail: Mail, texts: dict[str, Extracted], catalogue
                 f"附件《{att.filename}》的标题或开头含“{'、'.join(marks)}”字样，可能为涉密材料；"
                 "涉密材料不得通过邮件报送，应在实地核验时提供",
             )
-        assignments = s.scalars(select(Assignment).where(Assignment.attachment_id == att.id, Assignment.is_current))
-        for a in assignments:
-            indicator = catalogue.get(a.indicator_id)
+        for indicator_id in indicators.get(id(att), []):
+            indicator = catalogue.get(indicator_id)
             limit = statement_limit(att.filename, indicator) if indicator is not None else None
             if limit is None:
                 continue
@@ -139,17 +165,17 @@ def validate_mail(s: Session, mail: Mail, texts: dict[str, Extracted], catalogue
                 add(
                     att,
                     codes.WORD_COUNT_UNKNOWN,
-                    f"附件《{att.filename}》（指标{a.indicator_id}情况说明）无法自动统计字数：{extracted.reason}；"
+                    f"附件《{att.filename}》（指标{indicator_id}情况说明）无法自动统计字数：{extracted.reason}；"
                     f"请自行确认不超过{limit}字。",
                 )
                 continue
             words = extracted.words
-            result.counts[att.id] = words
+            result.counts[id(att)] = words
             if words > limit:
                 add(
                     att,
                     codes.OVER_WORD_LIMIT,
-                    f"附件《{att.filename}》（指标{a.indicator_id}情况说明）约{words}字，"
+                    f"附件《{att.filename}》（指标{indicator_id}情况说明）约{words}字，"
                     f"超过{limit}字的篇幅要求，请精简后重新报送。",
                 )
 
@@ -159,6 +185,7 @@ def validate_mail(s: Session, mail: Mail, texts: dict[str, Extracted], catalogue
 
 
 def _review_over_limit(s: Session, mail: Mail, att: Attachment, extracted: Extracted) -> None:
+    s.flush()  # the rows it looks for, and the ids it reads
     found = s.scalar(
         select(ReviewItem.id).where(ReviewItem.attachment_id == att.id, ReviewItem.reason == codes.OVER_LIMIT)
     )
@@ -181,6 +208,7 @@ def _review_over_limit(s: Session, mail: Mail, att: Attachment, extracted: Extra
 
 def _tell_coordinator(s: Session, mail: Mail) -> None:
     """One review item per mail: the coordinator decides whether the material may be used at all."""
+    s.flush()
     found = s.scalar(
         select(ReviewItem.id).where(ReviewItem.mail_id == mail.id, ReviewItem.reason == codes.POSSIBLY_CLASSIFIED)
     )

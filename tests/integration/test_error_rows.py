@@ -35,15 +35,16 @@ def test_error_rows_say_where_the_mail_is(
     app: Deps, dovecot: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import bot.ingest.poll
+    import bot.ingest.settle
 
-    real = bot.ingest.poll.evaluate
+    real = bot.ingest.settle.evaluate
 
     def breaks_on_one(subject: str, *args: Any, **kwargs: Any) -> Any:
         if "炸" in subject:
             raise RuntimeError("simulated bug")
         return real(subject, *args, **kwargs)
 
-    monkeypatch.setattr(bot.ingest.poll, "evaluate", breaks_on_one)
+    monkeypatch.setattr(bot.ingest.settle, "evaluate", breaks_on_one)
     garbage_uid = dovecot.append(NOT_A_MAIL)
     broken_uid = dovecot.append(submission("指标12 炸", [("a.pdf", doc("a"))]))
     dovecot.append(submission("指标24", [("b.pdf", doc("b"))]))

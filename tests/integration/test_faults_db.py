@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 import bot.ingest.poll
+import bot.ingest.settle
 import db.session
 from bot.app import Deps
 from bot.ingest.faults import PollStopped
@@ -143,7 +144,7 @@ def test_two_pollers_resending_one_file_name_at_once_leave_one_current_version(
     second = submission("指标12", [("12-清理情况说明.docx", doc("version B"))], message_id="<vb@x>")
     deps = app_for(tmp_path, postgresql_url, dovecot)
     both_read = threading.Barrier(2, timeout=30)
-    real = bot.ingest.poll.record_submission
+    real = bot.ingest.settle.record_submission
     calls = 0
 
     def record_together(*args: Any, **kwargs: Any) -> Any:
@@ -153,7 +154,7 @@ def test_two_pollers_resending_one_file_name_at_once_leave_one_current_version(
             both_read.wait()  # both transactions are open and have written their mail rows
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(bot.ingest.poll, "record_submission", record_together)
+    monkeypatch.setattr(bot.ingest.settle, "record_submission", record_together)
     errors: list[BaseException] = []
 
     def record(raw: bytes, n: int) -> None:

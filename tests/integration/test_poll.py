@@ -190,15 +190,16 @@ def test_two_pollers_at_once_record_each_mail_once(tmp_path: Path, db_url: str, 
 
 def test_a_mail_that_breaks_processing_is_kept_and_the_poll_goes_on(app, dovecot, monkeypatch) -> None:
     import bot.ingest.poll
+    import bot.ingest.settle
 
-    real = bot.ingest.poll.evaluate
+    real = bot.ingest.settle.evaluate
 
     def breaks_on_one(subject, *args, **kwargs):
         if "炸" in subject:
             raise RuntimeError("simulated bug")
         return real(subject, *args, **kwargs)
 
-    monkeypatch.setattr(bot.ingest.poll, "evaluate", breaks_on_one)
+    monkeypatch.setattr(bot.ingest.settle, "evaluate", breaks_on_one)
     dovecot.append(submission("指标12 炸", [("a.pdf", doc("a"))]))
     dovecot.append(submission("指标24", [("b.pdf", doc("b"))]))
     report = poll_once(app)
@@ -231,6 +232,7 @@ def test_poll_over_verified_tls(tmp_path: Path, db_url: str, dovecot) -> None:
 
 def test_large_mails_are_streamed_to_disk_and_recorded_in_uid_order(app, dovecot, monkeypatch) -> None:
     import bot.ingest.poll
+    import bot.ingest.settle
 
     monkeypatch.setattr(bot.ingest.poll, "LARGE_MAIL_BYTES", 200_000)  # the streaming path, without 8 MB mails
     big = bytes(range(256)) * 2000  # 512 KB
@@ -252,6 +254,7 @@ def test_a_poll_asks_the_server_for_sizes_once(tmp_path: Path, db_url: str, dove
     """RFC822.SIZE comes with INTERNALDATE and BODYSTRUCTURE in one FETCH; neither the batched download
     nor the streamed large mail asks for it again."""
     import bot.ingest.poll
+    import bot.ingest.settle
 
     monkeypatch.setattr(bot.ingest.poll, "LARGE_MAIL_BYTES", 200_000)
     dovecot.append(submission("指标12", [("小.pdf", doc("small"))]))

@@ -1,0 +1,110 @@
+"""The database-free half of reading one mail: parse, store, read documents.
+
+``prepare`` does everything about a mail that costs CPU or disk and needs no database: hash and keep
+the raw .eml, parse it (header fields clipped first, ``bot.ingest.limits``), classify it
+(``rules.mailkind``), store the files of a submission in the content-addressed store, and read its
+documents in capped child processes (``bot.ingest.validate.extract_texts``). The answer, ``Prepared``,
+is a plain picklable value: ``bot.ingest.workers`` runs ``prepare`` in a small process pool, and the
+poll records the answers one by one, in UID order, in its single writer.
+
+Everything written here is content-addressed and fsynced before the transaction that refers to it
+commits, so a crash in between leaves at most files nobody refers to yet; the next poll finds them
+in place (same hash, same path) and writes nothing twice.
+
+A material's ``path`` in the answer points into the store (``Storage.resolve``): the worker's
+temporary folder is gone by the time the poll reads the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from bot.ingest.download import sha256_of
+from bot.ingest.faults import describe, is_transient
+from bot.ingest.limits import bound, parse_within_limits
+from bot.ingest.storage import Storage
+from bot.ingest.validate import extract_texts
+from bot.mime.mail import IncomingMail
+from bot.mime.parse import ParseError
+from bot.mime.textextract import Extracted, ExtractionStopped
+from rules.mailkind import MailKind, classify
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One mail read and stored, ready to be recorded."""
+
+    raw_sha: str
+    raw_path: str  # the kept .eml, storage-relative
+    mail: IncomingMail | None = None  # None: nothing could be read (``error``) or reading failed (``failure``)
+    kind: MailKind | None = None
+    stored: tuple[str, ...] = ()  # storage-relative path of each material of a submission, in order
+    texts: dict[str, Extracted] = field(default_factory=dict)  # sha256 -> what its document says
+    error: str | None = None  # ParseError: the mail is not a mail any library reads
+    failure: str | None = None  # an unexpected exception (a bug): ``describe()`` of it
+    failure_trace: str = ""  # its traceback, for the log of the process that records it
+    out_of_memory: bool = False  # MemoryError while reading it: counts like dying on it
+
+
+def prepare(
+    raw: bytes | Path,
+    storage: Storage,
+    spool: Path,
+    own_addresses: frozenset[str],
+    *,
+    should_stop: Callable[[], bool] | None = None,
+    raw_sha: str | None = None,
+) -> Prepared:
+    """Read one mail (bytes, or a spooled .eml) and store what it brings.
+
+    Raises only what must stop the poll: a transient fault (disk, memory: ``bot.ingest.faults``) as
+    ``OSError``, and ``ExtractionStopped`` when ``should_stop`` said so while a document was read.
+    """
+    raw_sha = raw_sha or sha256_of(raw)
+    raw_path = storage.store_raw(raw, raw_sha) if isinstance(raw, bytes) else storage.store_raw_file(raw, raw_sha)
+    workdir = Path(tempfile.mkdtemp(dir=spool, prefix="mail-"))
+    try:
+        return _read(raw, raw_sha, raw_path, storage, workdir, own_addresses, should_stop)
+    except MemoryError:
+        return Prepared(raw_sha, raw_path, out_of_memory=True)
+    except Exception as exc:
+        if is_transient(exc) or isinstance(exc, ExtractionStopped):
+            raise
+        # A bug, or a file no library could read: the poll keeps the raw mail with the error for the
+        # coordinator (the same mail would fail on every poll).
+        return Prepared(raw_sha, raw_path, failure=describe(exc), failure_trace=traceback.format_exc())
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _read(
+    raw: bytes | Path,
+    raw_sha: str,
+    raw_path: str,
+    storage: Storage,
+    workdir: Path,
+    own_addresses: frozenset[str],
+    should_stop: Callable[[], bool] | None,
+) -> Prepared:
+    try:
+        mail = bound(parse_within_limits(raw, workdir))
+    except ParseError as exc:
+        return Prepared(raw_sha, raw_path, error=str(exc))
+    kind = classify(mail.headers, mail.content_type, mail.from_addr, mail.subject.text, mail.body_text, own_addresses)
+    if kind is not MailKind.SUBMISSION:
+        # Auto-replies, bounces, lists: their files are never material and never stored.
+        return Prepared(raw_sha, raw_path, replace(mail, materials=[]), kind)
+    stored = tuple(storage.adopt_file(m.path, m.sha256) for m in mail.materials)
+    # Documents are read while the files are still in the worker's folder; the answer then points at
+    # the store, which outlives the folder.
+    texts = extract_texts([(m.sha256, m.path, m.filename.text) for m in mail.materials], should_stop=should_stop)
+    materials = [replace(m, path=storage.resolve(rel)) for m, rel in zip(mail.materials, stored, strict=True)]
+    return Prepared(raw_sha, raw_path, replace(mail, materials=materials), kind, stored, texts)
