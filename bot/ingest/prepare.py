@@ -17,9 +17,11 @@ temporary folder is gone by the time the poll reads the answer.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import shutil
-import tempfile
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -70,7 +72,7 @@ def prepare(
     """
     raw_sha = raw_sha or sha256_of(raw)
     raw_path = storage.store_raw(raw, raw_sha) if isinstance(raw, bytes) else storage.store_raw_file(raw, raw_sha)
-    workdir = Path(tempfile.mkdtemp(dir=spool, prefix="mail-"))
+    workdir = _workdir(spool)
     try:
         return _read(raw, raw_sha, raw_path, storage, workdir, own_addresses, should_stop)
     except MemoryError:
@@ -82,7 +84,25 @@ def prepare(
         # coordinator (the same mail would fail on every poll).
         return Prepared(raw_sha, raw_path, failure=describe(exc), failure_trace=traceback.format_exc())
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        _empty(workdir)
+
+
+def _workdir(spool: Path) -> Path:
+    """This thread's scratch folder in ``spool``, kept from mail to mail (creating and removing a
+    folder per mail costs more than the parse on some file systems) and emptied after each."""
+    workdir = spool / f"mail-{os.getpid()}-{threading.get_ident()}"
+    workdir.mkdir(exist_ok=True)
+    return workdir
+
+
+def _empty(folder: Path) -> None:
+    with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
 
 
 def _read(

@@ -24,7 +24,8 @@ from bot.config import load_config
 from bot.ingest.poll import poll_once
 from bot.mailbox.errors import ImapConnectionError
 from db.models import Assignment, Attachment, Mail, ReviewItem
-from tests.support.app import app_for, write_config_file
+from tests.support.app import app_for
+from tests.support.faults import write_config
 from tests.support.mails import doc, gbk_zip, submission
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,9 +94,20 @@ def set_aside(deps: Deps, expected: dict[str, object]) -> dict[str, object]:
 
 
 @pytest.mark.slow
-def test_kill_9_at_random_points_then_resume_equals_a_clean_run(tmp_path: Path, dovecot) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_kill_9_at_random_points_then_resume_equals_a_clean_run(
+    tmp_path: Path, dovecot, database: str, request
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16 asks it of both databases: batches of mails commit with the cursor on each."""
+
+    def fresh_url(name: str) -> str:
+        if database == "sqlite":
+            return f"sqlite:///{tmp_path / name}.db"
+        server = request.getfixturevalue("postgres_server")
+        return server.create_database(f"crash_{name}_{os.getpid()}_{tmp_path.name[-12:]}".lower().replace("-", "_"))
+
     dovecot.append_many(corpus())
-    clean = app_for(tmp_path / "clean", f"sqlite:///{tmp_path / 'clean.db'}", dovecot)
+    clean = app_for(tmp_path / "clean", fresh_url("clean"), dovecot)
     try:
         poll_once(clean)
         expected = fingerprint(clean)
@@ -108,7 +120,7 @@ def test_kill_9_at_random_points_then_resume_equals_a_clean_run(tmp_path: Path, 
     def run_dir(name: str) -> tuple[Path, list[str]]:
         work = tmp_path / name
         work.mkdir()
-        write_config_file(work / "config.toml", dovecot, work / "files", work / "intake.db")
+        write_config(work / "config.toml", dovecot, work / "files", fresh_url(name))
         return work, [sys.executable, "-m", "bot.cli", "poll", "--config", str(work / "config.toml")]
 
     # How long a whole poll takes in a fresh process, so that kills land anywhere inside it.

@@ -273,3 +273,52 @@ def test_a_poll_asks_the_server_for_sizes_once(tmp_path: Path, db_url: str, dove
         deps.close()
     wire = bytes(proxy.client_transcript).upper()
     assert wire.count(b"RFC822.SIZE") == 1
+
+
+def test_a_backlog_is_read_by_worker_processes_and_recorded_in_few_transactions(app, dovecot) -> None:
+    """Issue 16: a first poll on a full mailbox. Every mail is recorded once, in UID order, by far
+    fewer commits than mails (batches carry the cursor), read by a pool of worker processes (on a
+    machine with more than one core)."""
+    from sqlalchemy import event
+
+    import bot.ingest.workers
+
+    mails = [
+        submission(f"指标{n % 60 + 1}", [(f"{n % 60 + 1}-材料{n}.pdf", doc(f"第{n}份"))], message_id=f"<b{n}@x>")
+        for n in range(60)
+    ]
+    uids = dovecot.append_many(mails)
+    pooled: set[bool] = set()
+    real = bot.ingest.workers.Preparer.submit
+
+    def submit(self, raw, raw_sha=None):  # type: ignore[no-untyped-def]
+        pooled.add(self.parallel)
+        return real(self, raw, raw_sha)
+
+    commits = 0
+
+    def count(_conn) -> None:  # type: ignore[no-untyped-def]
+        nonlocal commits
+        commits += 1
+
+    event.listen(app.engine, "commit", count)
+    try:
+        bot.ingest.workers.Preparer.submit = submit  # type: ignore[method-assign]
+        report = poll_once(app)
+    finally:
+        bot.ingest.workers.Preparer.submit = real  # type: ignore[method-assign]
+        event.remove(app.engine, "commit", count)
+    assert report.mails == 60 and report.errors == 0
+    assert commits <= 20, commits  # two per mail before issue 16 (the mark, then the mail)
+    assert pooled == {bot.ingest.workers.worker_count(app.config.mailbox.workers) > 1}
+    with app.sessions() as s:
+        assert s.scalar(select(MailboxCursor.last_uid)) == uids[-1]
+        recorded = s.execute(select(Mail.uid, Mail.message_id).order_by(Mail.id)).all()
+        stored = {p.name for p in (app.storage.root / "files").rglob("*") if p.is_file()}
+        shas = set(s.scalars(select(Attachment.sha256)))
+    assert [u for u, _ in recorded] == uids  # recorded in UID order
+    assert [m for _, m in recorded] == [f"<b{n}@x>" for n in range(60)]
+    assert shas == stored  # every file in the store, hashed as recorded
+    assert all(
+        hashlib.sha256((app.storage.root / "files" / h[:2] / h[2:4] / h).read_bytes()).hexdigest() == h for h in shas
+    )

@@ -74,6 +74,19 @@ def with_workers(config: Path, n: int) -> None:
     config.write_text(text.replace("[mailbox]\n", f"[mailbox]\nworkers = {n}\n", 1), encoding="utf-8")
 
 
+def poisoned_mailbox(tmp_path: Path, db_url: str, dovecot: Any) -> tuple[list[bytes], Path, Path]:
+    """Three mails, the poison between two good ones; the config of a poller for them."""
+    mails = [
+        submission("指标12", [("清理情况.pdf", doc("before"))], message_id="<before@x>"),
+        submission("指标24", [("炸.docx", doc("poison"))], message_id="<poison@x>"),
+        submission("指标36", [("统计.pdf", doc("after"))], message_id="<after@x>"),
+    ]
+    dovecot.append_many(mails)
+    config, files = tmp_path / "config.toml", tmp_path / "files"
+    write_config(config, dovecot, files, db_url)
+    return mails, config, files
+
+
 def spool_entries(files: Path) -> list[str]:
     spool = files / "spool"
     return sorted(p.name for p in spool.iterdir()) if spool.exists() else []
@@ -83,14 +96,7 @@ def test_a_mail_the_poller_dies_on_twice_is_set_aside_and_the_rest_recorded(
     tmp_path: Path, db_url: str, dovecot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", dovecot.password)
-    mails = [
-        submission("指标12", [("清理情况.pdf", doc("before"))], message_id="<before@x>"),
-        submission("指标24", [("炸.docx", doc("poison"))], message_id="<poison@x>"),
-        submission("指标36", [("统计.pdf", doc("after"))], message_id="<after@x>"),
-    ]
-    dovecot.append_many(mails)
-    config, files = tmp_path / "config.toml", tmp_path / "files"
-    write_config(config, dovecot, files, db_url)
+    mails, config, files = poisoned_mailbox(tmp_path, db_url, dovecot)
     with_workers(config, 1)  # the poller itself reads the mails, and dies
 
     # The first death takes the uncommitted batch with it: nothing recorded, all three marked. Then
@@ -139,14 +145,7 @@ def test_a_worker_that_dies_on_a_mail_is_survived_and_the_mail_set_aside_in_the_
     tmp_path: Path, db_url: str, dovecot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", dovecot.password)
-    mails = [
-        submission("指标12", [("清理情况.pdf", doc("before"))], message_id="<before@x>"),
-        submission("指标24", [("炸.docx", doc("poison"))], message_id="<poison@x>"),
-        submission("指标36", [("统计.pdf", doc("after"))], message_id="<after@x>"),
-    ]
-    dovecot.append_many(mails)
-    config, files = tmp_path / "config.toml", tmp_path / "files"
-    write_config(config, dovecot, files, db_url)
+    mails, config, files = poisoned_mailbox(tmp_path, db_url, dovecot)
     with_workers(config, 2)
 
     run = run_dying_poller(config, dovecot.password)

@@ -113,6 +113,8 @@ def test_secret_from_file(tmp_path: Path) -> None:
         (lambda d: d["smtp"].update(pace_seconds=-1), "smtp.pace_seconds", "非负数"),
         (lambda d: d["smtp"].update(pace_seconds="3s"), "smtp.pace_seconds", "类型应为"),
         (lambda d: d["smtp"].update(batch_size=0), "smtp.batch_size", "正整数"),
+        (lambda d: d["mailbox"].update(workers=-1), "mailbox.workers", "非负整数"),
+        (lambda d: d["mailbox"].update(workers="auto"), "mailbox.workers", "类型应为"),
         (lambda d: d["sections"][1].update(senders=["fuwuke@example.com"]), "sections[1].senders", "同时属于"),
         (lambda d: d["reminders"].update(days_before=[7, -1]), "reminders.days_before", "非负整数"),
         (lambda d: d["reminders"].update(overdue_every_days=0), "reminders.overdue_every_days", "正整数"),
