@@ -299,8 +299,9 @@ def run_folder(
     finally:
         for job in queue:
             discard(job.item)
-        if deps.stopping.is_set():
-            preparer.stop()
+        # Whatever ends the loop (all done, a stop, Ctrl-C, an error), nothing more is wanted from
+        # the workers: a document still being read is abandoned rather than waited for.
+        preparer.stop()
         preparer.close()
     if deps.stopping.is_set():
         # Mails marked ahead but not recorded: their marks go, and the next poll reads them.
