@@ -32,7 +32,6 @@ a concurrent writer is retried from the start: only the dedupe key's can mean "r
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import shutil
 import tempfile
@@ -44,11 +43,11 @@ from bot.app import Deps
 from bot.ingest import quarantine
 from bot.ingest.download import discard, fetch_run, runs, weight
 from bot.ingest.faults import PollStopped, describe, transient_message
-from bot.ingest.pipeline import run_folder
-from bot.ingest.prepare import prepare
+from bot.ingest.pipeline import process_one_alone, run_folder
 from bot.ingest.record import Source
-from bot.ingest.settle import Outcome, process_prepared, set_aside
+from bot.ingest.settle import Outcome
 from bot.ingest.spool import process_spool
+from bot.ingest.workers import Preparer
 from bot.mailbox.imap import MailboxClient
 from bot.mailbox.prefetch import prefetched
 from bot.mime.textextract import ExtractionStopped
@@ -168,20 +167,9 @@ def _poll_folder(deps: Deps, folder: str, report: PollReport, progress: Progress
 def process_one(deps: Deps, raw: bytes | Path, source: Source, *, spool: Path | None = None) -> Outcome:
     """Record one mail (bytes, or a spooled .eml for large mails) exactly once, alone: marked in
     progress in its own committed transaction, read in this process, recorded in its own
-    transaction."""
-    deaths = quarantine.begin(deps.sessions, source)  # committed before the expensive work
-    if deaths >= quarantine.MAX_DEATHS:
-        return set_aside(deps, raw, source, deaths)
-    settled = False
+    transaction (``pipeline.process_one_alone`` with no worker processes)."""
+    preparer = Preparer(deps.storage, spool or process_spool(deps.storage.root), deps.own_addresses, 1)
     try:
-        prepared = prepare(
-            raw, deps.storage, spool or process_spool(deps.storage.root), deps.own_addresses,
-            should_stop=deps.stopping.is_set,
-        )  # fmt: skip
-        outcome = process_prepared(deps, prepared, source, raw)
-        settled = True
-        return outcome
+        return process_one_alone(deps, preparer, raw, source)
     finally:
-        if not settled:  # a clean stop (transient fault, stop request): the next poll retries the mail
-            with contextlib.suppress(Exception):
-                quarantine.abandon(deps.sessions, source)
+        preparer.close()
