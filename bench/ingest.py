@@ -64,6 +64,7 @@ STEPS: dict[str, list[tuple[str, str]]] = {
     "store files": [
         ("bot/ingest/storage.py", "store_file"),
         ("bot/ingest/storage.py", "adopt_file"),
+        ("bot/ingest/storage.py", "adopt_raw"),
         ("bot/ingest/storage.py", "store_raw"),
         ("bot/ingest/storage.py", "store_raw_file"),
     ],
@@ -75,6 +76,7 @@ STEPS: dict[str, list[tuple[str, str]]] = {
     "receipt": [("bot/outgoing/receipts.py", "enqueue_receipt")],
     "dedupe lookups": [("bot/ingest/settle.py", "_duplicate_or_key")],
     "cursor": [("db/queries.py", "save_cursor")],
+    "sync (syncfs)": [("bot/ingest/storage.py", "sync")],
     "quarantine marks": [("bot/ingest/quarantine.py", "*")],
     "match": [("rules/match.py", "evaluate")],
     "commit": [("sqlalchemy/orm/session.py", "commit")],  # Session.commit and SessionTransaction.commit

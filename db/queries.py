@@ -160,6 +160,17 @@ def versions(s: Session, indicator_id: str, section: str) -> Sequence[tuple[str,
     return [(k, v, h) for k, v, h in s.execute(stmt)]
 
 
+def section_versions(s: Session, section: str) -> Sequence[tuple[str, str, int, str]]:
+    """(indicator_id, name_key, version, sha256) of every file counted for the section: ``versions``
+    for all of its indicators in one query."""
+    stmt = (
+        select(Assignment.indicator_id, Assignment.name_key, Assignment.version, Attachment.sha256)
+        .join(Attachment, Assignment.attachment_id == Attachment.id)
+        .where(Assignment.section == section)
+    )
+    return [(i, k, v, h) for i, k, v, h in s.execute(stmt)]
+
+
 def declarations(s: Session) -> Sequence[Declaration]:
     """Every 无材料 declaration, with its mail loaded, ordered by indicator and section."""
     stmt = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -47,6 +47,47 @@ def ensure_stored_file(s: Session, sha256: str, size: int, path: str, *, now: da
         {"sha256": sha256, "size": size, "path": path, "first_seen_at": now or utcnow()},
         ["sha256"],
     )
+
+
+_STORED_FILES: dict[str, Any] = {}  # dialect name -> the compiled-once statement of ensure_stored_files
+
+
+def ensure_stored_files(s: Session, files: list[tuple[str, int, str]], *, now: datetime | None = None) -> None:
+    """``ensure_stored_file`` for several (sha256, size, path) at once: one statement, run for each
+    row (executemany), built once per dialect (no RETURNING: nobody asks which were new)."""
+    if not files:
+        return
+    dialect = s.get_bind().dialect.name
+    stmt = _STORED_FILES.get(dialect)
+    if stmt is None:
+        stmt = dialect_insert(s, StoredFile.__table__).on_conflict_do_nothing(index_elements=["sha256"])
+        _STORED_FILES[dialect] = stmt
+    at = now or utcnow()
+    rows = {sha: {"sha256": sha, "size": size, "path": path, "first_seen_at": at} for sha, size, path in files}
+    s.connection().execute(stmt, list(rows.values()))  # Core: no autoflush (it runs inside one)
+
+
+def defer_stored_files(s: Session, files: list[tuple[str, int, str]]) -> None:
+    """``ensure_stored_files`` at the session's next flush, just before the rows that refer to them
+    (the file rows' foreign key): a batch of mails inserts them in one statement. Forgotten on rollback."""
+    pending: dict[str, tuple[str, int, str]] = s.info.setdefault(_PENDING_FILES, {})
+    for f in files:
+        pending.setdefault(f[0], f)
+
+
+_PENDING_FILES = "intake.pending_stored_files"
+
+
+@event.listens_for(Session, "before_flush")
+def _write_deferred_files(s: Session, _flush_context: object, _instances: object) -> None:
+    pending = s.info.pop(_PENDING_FILES, None)
+    if pending:
+        ensure_stored_files(s, list(pending.values()))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_deferred_files(s: Session) -> None:
+    s.info.pop(_PENDING_FILES, None)
 
 
 def ensure_declaration(

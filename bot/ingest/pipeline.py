@@ -3,16 +3,16 @@ several to a transaction.
 
 ::
 
-    prefetch thread (IMAP, UID order)
+    download (IMAP, UID order: a prefetch thread, or a process for a backlog: bot.ingest.downloader)
         -> Preparer.submit: parse, store files, read documents (worker processes, bot.ingest.workers)
         -> this thread, in UID order: record_prepared into the open batch (bot.ingest.settle)
         -> Batch.commit: the batch's rows + the cursor at its last UID + marks ahead, one transaction
 
 **Batches.** A batch holds up to ``BATCH_MAILS`` mails or ``BATCH_SECONDS`` of recording, whichever
 comes first, and commits with the cursor at its last mail, so mail rows and cursor move together:
-a crash rolls both back and the next poll reads those mails again. Their files were written and
-fsynced by ``prepare`` before the commit that refers to them; a crash leaves them unreferenced, and
-the retry finds them in place (content addressing: same hash, same path, nothing written twice).
+a crash rolls both back and the next poll reads those mails again. Their files were written by
+``prepare`` and synced (below) before the commit that refers to them; a crash leaves them
+unreferenced, and the retry finds them in place (content addressing: same hash, same path).
 
 **Marks.** Before a mail is handed to a worker, its in-progress mark (``bot.ingest.quarantine``) is
 committed: marks are written ``BATCH_MAILS`` at a time, in the transaction of the batch before them.
@@ -26,6 +26,11 @@ poll without batches would: a failing mail becomes an error row and never costs 
 **Worker deaths.** A worker that dies fails every mail it had in flight (``WorkerDied``). The poll
 commits what it recorded, counts a death for each of those mails, and handles them alone at once:
 the innocent ones are recorded, the one that kills its worker again is set aside.
+
+**Durability.** Workers write the .eml and the files without fsyncs (``Storage.deferring``); the
+batch syncs the store's file system once (``Storage.sync``) before the commit that refers to them,
+and so does every mail recorded alone. A crash before that sync leaves files that may be torn, but
+no row refers to them, and the retry finds them by hash and rewrites any that are not whole.
 
 **Stopping.** When ``deps.stopping`` is set the current batch commits and the poll ends; mails in
 flight are abandoned (marks removed) and read again by the next poll.
@@ -160,11 +165,13 @@ class Batch:
         if is_transient(exc):
             raise exc
         log.info("batch of %d mails failed (%s); recording them one by one", len(redo), exc)
+        self.deps.storage.sync()
         for p, src in redo:
             self.settled(process_prepared(self.deps, p, src))
 
     def alone(self, prepared: Prepared, source: Source) -> None:
         self.commit()
+        self.deps.storage.sync()  # what its worker wrote, before the commit that refers to it
         self.settled(process_prepared(self.deps, prepared, source))
 
     def settled(self, outcome: Outcome) -> None:
@@ -191,6 +198,10 @@ class Batch:
                 save_cursor(s, last.folder, last.uidvalidity, last.uid)
                 quarantine.forget_settled(s, last.folder, last.uidvalidity, last.uid)
             quarantine.mark_ahead(s, ahead)
+            if self._pending:
+                # The workers wrote the batch's files without fsync: one sync of the store's file
+                # system makes them durable before the rows that refer to them commit.
+                self.deps.storage.sync()
             s.commit()
         except BaseException:
             self._rollback()
@@ -238,8 +249,9 @@ def run_folder(
             progress(done, total)
 
     position = {src.uid: i for i, src in enumerate(sources)}
-    workers = worker_count(deps.config.mailbox.workers) if total >= PARALLEL_FROM else 1
-    preparer = Preparer(deps.storage, spool, deps.own_addresses, workers)
+    workers = workers_for(deps, total)
+    # Files are written without fsyncs; each commit that refers to them syncs the store first.
+    preparer = Preparer(deps.storage.deferring(), spool, deps.own_addresses, workers)
     batch = Batch(deps, report, advanced)
     queue: deque[_Job] = deque()
     in_flight_limit = IN_FLIGHT_PER_WORKER * preparer.workers if preparer.parallel else 2
@@ -308,6 +320,11 @@ def run_folder(
         _abandon(deps, [s for s in sources[:marked] if s.uid not in suspects])
 
 
+def workers_for(deps: Deps, new_mails: int) -> int:
+    """Worker processes for a poll of ``new_mails`` (1: read in this process)."""
+    return worker_count(deps.config.mailbox.workers) if new_mails >= PARALLEL_FROM else 1
+
+
 def _abandon(deps: Deps, sources: list[Source]) -> None:
     """Remove this process's marks from ``sources`` (those recorded have none left)."""
     try:
@@ -334,6 +351,8 @@ def process_one_alone(deps: Deps, preparer: Preparer, raw: bytes | Path, source:
                 preparer.restart()
                 settled = True
                 continue
+            if not preparer.storage.sync_each:
+                deps.storage.sync()
             outcome = process_prepared(deps, prepared, source)
             settled = True
             return outcome

@@ -1,7 +1,8 @@
 """One poll of the mailbox: the bot's main job, read straight down.
 
 ``poll_once``: for each folder, cursor from db -> new UIDs -> ``bot.ingest.pipeline`` runs them:
-the download (a prefetch thread) feeds ``bot.ingest.prepare`` (parse, store files, read documents; in
+the download (a prefetch thread, or for a backlog a process of its own: ``bot.ingest.downloader``)
+feeds ``bot.ingest.prepare`` (parse, store files, read documents; in
 a small pool of worker processes, ``bot.ingest.workers``), and this process records the prepared
 mails in UID order, several to a transaction, with the cursor saved in the transaction that records
 them.
@@ -36,18 +37,20 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.app import Deps
 from bot.ingest import quarantine
 from bot.ingest.download import discard, fetch_run, runs, weight
+from bot.ingest.downloader import downloaded
 from bot.ingest.faults import PollStopped, describe, transient_message
-from bot.ingest.pipeline import process_one_alone, run_folder
+from bot.ingest.pipeline import process_one_alone, run_folder, workers_for
 from bot.ingest.record import Source
 from bot.ingest.settle import Outcome
 from bot.ingest.spool import process_spool
-from bot.ingest.workers import Preparer
+from bot.ingest.workers import Preparer, process_context
 from bot.mailbox.imap import MailboxClient
 from bot.mailbox.prefetch import prefetched
 from bot.mime.textextract import ExtractionStopped
@@ -154,11 +157,21 @@ def _poll_folder(deps: Deps, folder: str, report: PollReport, progress: Progress
             return Source(folder, uidvalidity, uid, date or deps.clock())
 
         try:
-            # The download runs ahead of parsing and recording (bot.mailbox.prefetch); only that thread uses
-            # the IMAP connection until the loop ends.
-            with prefetched(
-                fetch_all, max_items=PREFETCH_ITEMS, max_bytes=PREFETCH_BYTES, weight=weight, discard=discard
-            ) as fetched:
+            download: AbstractContextManager[Iterator[tuple[int, bytes | Path]]]
+            if workers_for(deps, len(uids)) > 1:
+                # A backlog: the download runs in a process of its own (bot.ingest.downloader), on its
+                # own connection, and writes the mails to the spool folder.
+                download = downloaded(
+                    process_context(), deps.imap_settings(folder), uidvalidity, planned, sizes, spool,
+                    max_items=PREFETCH_ITEMS,
+                )  # fmt: skip
+            else:
+                # The download runs ahead of parsing and recording in a thread (bot.mailbox.prefetch);
+                # only that thread uses the IMAP connection until the loop ends.
+                download = prefetched(
+                    fetch_all, max_items=PREFETCH_ITEMS, max_bytes=PREFETCH_BYTES, weight=weight, discard=discard
+                )
+            with download as fetched:
                 run_folder(deps, fetched, [source_of(u) for u in uids], suspects, spool, report, progress)
         finally:
             shutil.rmtree(spool, ignore_errors=True)

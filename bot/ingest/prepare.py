@@ -7,9 +7,10 @@ documents in capped child processes (``bot.ingest.validate.extract_texts``). The
 is a plain picklable value: ``bot.ingest.workers`` runs ``prepare`` in a small process pool, and the
 poll records the answers one by one, in UID order, in its single writer.
 
-Everything written here is content-addressed and fsynced before the transaction that refers to it
-commits, so a crash in between leaves at most files nobody refers to yet; the next poll finds them
-in place (same hash, same path) and writes nothing twice.
+Everything written here is content-addressed and durable before the transaction that refers to it
+commits (fsynced here, or with a deferring store synced by the poll once per batch: ``Storage.sync``),
+so a crash in between leaves at most files nobody refers to yet; the next poll finds them in place
+(same hash, same path; a torn one is rewritten) and writes nothing twice.
 
 A material's ``path`` in the answer points into the store (``Storage.resolve``): the worker's
 temporary folder is gone by the time the poll reads the answer.
@@ -38,6 +39,10 @@ from bot.mime.textextract import Extracted, ExtractionStopped
 from rules.mailkind import MailKind, classify
 
 log = logging.getLogger(__name__)
+
+# A spooled mail up to this size is read into memory to be parsed (the poll's download holds mails of
+# this size in memory anyway: ``bot.ingest.poll.LARGE_MAIL_BYTES``); a larger one is parsed from its file.
+IN_MEMORY_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -70,11 +75,19 @@ def prepare(
     Raises only what must stop the poll: a transient fault (disk, memory: ``bot.ingest.faults``) as
     ``OSError``, and ``ExtractionStopped`` when ``should_stop`` said so while a document was read.
     """
-    raw_sha = raw_sha or sha256_of(raw)
-    raw_path = storage.store_raw(raw, raw_sha) if isinstance(raw, bytes) else storage.store_raw_file(raw, raw_sha)
+    if isinstance(raw, Path):
+        # A spooled mail (downloaded to a file under the store's root) is taken by a hard link; one
+        # small enough to be held in memory is parsed from bytes, the parser's faster way.
+        data = raw.read_bytes() if raw.stat().st_size <= IN_MEMORY_BYTES else None
+        raw_sha = raw_sha or sha256_of(data if data is not None else raw)
+        raw_path = storage.adopt_raw(raw, raw_sha)
+    else:
+        data = raw
+        raw_sha = raw_sha or sha256_of(raw)
+        raw_path = storage.store_raw(raw, raw_sha)
     workdir = _workdir(spool)
     try:
-        return _read(raw, raw_sha, raw_path, storage, workdir, own_addresses, should_stop)
+        return _read(data if data is not None else raw, raw_sha, raw_path, storage, workdir, own_addresses, should_stop)
     except MemoryError:
         return Prepared(raw_sha, raw_path, out_of_memory=True)
     except Exception as exc:
@@ -126,5 +139,5 @@ def _read(
     # Documents are read while the files are still in the worker's folder; the answer then points at
     # the store, which outlives the folder.
     texts = extract_texts([(m.sha256, m.path, m.filename.text) for m in mail.materials], should_stop=should_stop)
-    materials = [replace(m, path=storage.resolve(rel)) for m, rel in zip(mail.materials, stored, strict=True)]
+    materials = [replace(m, path=storage.own_path(rel)) for m, rel in zip(mail.materials, stored, strict=True)]
     return Prepared(raw_sha, raw_path, replace(mail, materials=materials), kind, stored, texts)

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from bot.mime.cloudlinks import in_zone
 from bot.mime.mail import IncomingMail, Material, genuine_message_id
 from db.models import Assignment, Attachment, CloudFile, Mail, Problem, ReviewItem
-from db.queries import versions
-from db.upserts import ensure_declaration, ensure_stored_file
+from db.queries import section_versions, versions
+from db.upserts import defer_stored_files, ensure_declaration
 from rules import codes
 from rules.disposition import Disposition, PriorVersion, next_version
 
@@ -147,7 +147,7 @@ def record_submission(
     *,
     cloud_indicators: Sequence[Sequence[str]] = (),
     tz: tzinfo | None = None,
-    pending: set[tuple[str, str]] | None = None,
+    known: KnownVersions | None = None,
 ) -> Recorded:
     """Write files, assignments, declarations, reviews, problems and cloud files of a submission, as
     ``rules.disposition`` decided them.
@@ -156,18 +156,16 @@ def record_submission(
     storage-relative path. ``row.section`` is the sender's section or None for an unknown sender.
     ``cloud_indicators``: per cloud link, the indicators its name and the subject give (the fetched
     file will count for them); ``tz``: the campaign's zone, in which a link's expiry is read.
-    ``pending``: (indicator, section) pairs that have assignments in the session not flushed yet
-    (earlier mails of a batch); updated. Nothing is flushed unless the version rule must read such a
-    pair, so a batch of mails is inserted by one flush.
+    ``known``: the versions of the (indicator, section) pairs the transaction has read or written so
+    far (a batch's), kept up to date here, so that a batch of mails is inserted by one flush and each
+    pair is read once.
     """
-    pending = set() if pending is None else pending
     # Rows refer to each other through relationships, so that the unit of work inserts them in
     # few statements (one flush for a whole batch); ids are read only where a query needs them.
     section = row.section or ""
     attachments: list[Attachment] = []
-    with s.no_autoflush:  # the content rows depend on nothing pending
-        for material, rel_path in stored:
-            ensure_stored_file(s, material.sha256, material.size, rel_path)
+    # The content rows go in at the flush that inserts the file rows (one statement for a batch).
+    defer_stored_files(s, [(m.sha256, m.size, rel_path) for m, rel_path in stored])
     for material, _rel_path in stored:
         att = Attachment(
             mail=row,
@@ -189,17 +187,10 @@ def record_submission(
     duplicates = 0
     for a in disposition.assignments:
         att = attachments[a.file]
-        # Only an indicator with unflushed assignments (a second file for it in this mail or the
-        # batch) needs the session flushed before the version rule reads what is counted there.
-        key = (a.indicator_id, section)
-        flushed = key in pending
-        if assign_file(s, att, a.indicator_id, section, a.matched_by, flush_first=flushed):
+        if assign_file(s, att, a.indicator_id, section, a.matched_by, known=known):
             assigned.append((att, a.indicator_id))
         else:
             duplicates += 1
-        if flushed:
-            pending.clear()  # everything pending was flushed
-        pending.add(key)
     problem_keys: list[tuple[Attachment | None, str]] = []
     for p in disposition.problems:
         s.add(Problem(mail=row, attachment=file(p.file), code=p.code, detail=p.detail))
@@ -246,21 +237,59 @@ def record_submission(
     )
 
 
+@dataclass
+class KnownVersions:
+    """What a transaction knows of the versions counted per (indicator, section): each section's are
+    read once (one query), then kept up to date by ``assign_file``, so a batch of mails needs neither
+    a flush nor a query per file. Valid for one transaction only (a concurrent writer may change
+    them between two)."""
+
+    prior: dict[str, dict[str, list[PriorVersion]]] = field(default_factory=dict)  # section -> indicator -> versions
+    rows: dict[tuple[str, str], list[Assignment]] = field(default_factory=dict)  # written in this transaction
+
+    def of(self, s: Session, indicator_id: str, section: str) -> list[PriorVersion]:
+        by_indicator = self.prior.get(section)
+        if by_indicator is None:
+            by_indicator = {}
+            with s.no_autoflush:  # nothing pending is counted here: it all went through this object
+                for i, k, v, h in section_versions(s, section):
+                    by_indicator.setdefault(i, []).append(PriorVersion(k, v, h))
+            self.prior[section] = by_indicator
+        return by_indicator.setdefault(indicator_id, [])
+
+    def clear(self) -> None:
+        self.prior.clear()
+        self.rows.clear()
+
+
 def assign_file(
-    s: Session, att: Attachment, indicator_id: str, section: str, matched_by: str, *, flush_first: bool = True
+    s: Session,
+    att: Attachment,
+    indicator_id: str,
+    section: str,
+    matched_by: str,
+    *,
+    known: KnownVersions | None = None,
 ) -> bool:
     """Count ``att`` for the indicator as the version rule says; False when the same content is
-    already counted there. ``flush_first=False``: nothing pending in the session is counted for this
-    indicator and section (the caller knows), so the versions are read without flushing."""
-    if flush_first:
+    already counted there.
+
+    Without ``known`` the session is flushed and the versions read from the database. With it (a
+    batch: every assignment of the transaction goes through the same ``known``), nothing is flushed
+    and the versions come from ``known``, which is updated here.
+    """
+    if known is None:
         s.flush()
-    with s.no_autoflush:
         prior = [PriorVersion(k, v, h) for k, v, h in versions(s, indicator_id, section)]
+    else:
+        prior = known.of(s, indicator_id, section)
     step = next_version(att.filename, att.sha256, prior)
     if step.version is None:
         return False
     if step.replaces is not None:
-        s.execute(
+        # The version it replaces is either in the database (this UPDATE) or was written in this
+        # transaction (its row, flushed or not, is updated through the session).
+        stmt = (
             update(Assignment)
             .where(
                 Assignment.indicator_id == indicator_id,
@@ -269,15 +298,26 @@ def assign_file(
             )
             .values(is_current=False)
         )
-    s.add(
-        Assignment(
-            attachment=att,
-            indicator_id=indicator_id,
-            section=section,
-            name_key=step.name_key,
-            version=step.version,
-            is_current=True,
-            matched_by=matched_by,
-        )
+        if known is None:
+            s.execute(stmt)  # everything was flushed above; the session's objects are updated too
+        else:
+            with s.no_autoflush:
+                s.execute(stmt.execution_options(synchronize_session=False))
+        if known is not None:
+            for earlier in known.rows.get((indicator_id, section), []):
+                if earlier.name_key == step.name_key and earlier.is_current:
+                    earlier.is_current = False
+    row = Assignment(
+        attachment=att,
+        indicator_id=indicator_id,
+        section=section,
+        name_key=step.name_key,
+        version=step.version,
+        is_current=True,
+        matched_by=matched_by,
     )
+    s.add(row)
+    if known is not None:
+        prior.append(PriorVersion(step.name_key, step.version, att.sha256))
+        known.rows.setdefault((indicator_id, section), []).append(row)
     return True

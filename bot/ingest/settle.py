@@ -28,7 +28,7 @@ from bot.ingest import quarantine
 from bot.ingest.download import sha256_of
 from bot.ingest.faults import describe, is_transient
 from bot.ingest.prepare import Prepared
-from bot.ingest.record import Source, add_mail, add_unparseable, dedupe_key, record_submission
+from bot.ingest.record import KnownVersions, Source, add_mail, add_unparseable, dedupe_key, record_submission
 from bot.ingest.trust import not_material_files, sender_of, submission_facts
 from bot.ingest.validate import validate_mail
 from bot.mailbox.errors import ImapError
@@ -72,17 +72,22 @@ class Outcome:
 @dataclass
 class Unflushed:
     """What a batch has added to its session and not flushed yet, so that the next mail of the batch
-    needs no flush to see it: raw hashes and dedupe keys recorded, (indicator, section) pairs with
-    new assignments (``record_submission`` flushes before the version rule reads one of those)."""
+    needs no flush to see it: raw hashes and dedupe keys recorded, and the versions of each
+    (indicator, section) pair read or written (``record.assign_file``)."""
 
     raw_shas: set[str] = field(default_factory=set)
     keys: set[str] = field(default_factory=set)
-    counted: set[tuple[str, str]] = field(default_factory=set)
+    versions: KnownVersions = field(default_factory=KnownVersions)  # valid for the whole transaction
 
-    def clear(self) -> None:
+    def flushed(self) -> None:
+        """The session was flushed: nothing is pending (the versions read stay true)."""
         self.raw_shas.clear()
         self.keys.clear()
-        self.counted.clear()
+
+    def clear(self) -> None:
+        """The transaction ended (commit or rollback)."""
+        self.flushed()
+        self.versions.clear()
 
 
 def process_prepared(deps: Deps, prepared: Prepared, source: Source, raw: bytes | Path | None = None) -> Outcome:
@@ -283,7 +288,7 @@ def record_prepared(
         return Outcome("duplicate")  # the very same bytes, earlier in this batch
     elif dedupe_key(mail, prepared.raw_sha) in unflushed.keys:
         s.flush()  # the full comparison reads that mail's files
-        unflushed.clear()
+        unflushed.flushed()
     with s.no_autoflush:
         key = _duplicate_or_key(s, mail, prepared.raw_sha)
     if key is None:
@@ -315,13 +320,13 @@ def record_prepared(
     )  # fmt: skip
     rec = record_submission(
         s, row, mail, plan, stored, cloud_indicators=_cloud_indicators(deps, mail, section),
-        tz=deps.config.campaign.tz, pending=unflushed.counted if unflushed is not None else None,
+        tz=deps.config.campaign.tz, known=unflushed.versions if unflushed is not None else None,
     )  # fmt: skip
     validate_mail(s, row, prepared.texts, deps.catalogue, fresh=rec)  # before the receipt
     if assessed.commands.commands or deps.config.smtp is not None:
         s.flush()  # refused commands and receipts refer to the mail by id
         if unflushed is not None:
-            unflushed.clear()
+            unflushed.flushed()
     note_refused(s, deps, row, mail, assessed.commands)
     # commits with the mail, or not at all
     receipt = enqueue_receipt(s, deps, row, mail, kind, sender, submission_facts(deps, mail, decision, refused))

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import forkserver
+from multiprocessing.context import BaseContext
 from multiprocessing.synchronize import Event
 from pathlib import Path
 
@@ -60,16 +61,11 @@ class Preparer:
         self.spool = spool
         self.own_addresses = own_addresses
         self.workers = workers
-        self._context = multiprocessing.get_context(START_METHOD) if workers > 1 else None
+        self._context = process_context() if workers > 1 else None
         self._stop: Event | None = self._context.Event() if self._context is not None else None
         self._pool: ProcessPoolExecutor | None = None
         self._thread: ThreadPoolExecutor | None = None
         self._stopped = False
-        if self._context is not None and self._context.get_start_method() == "forkserver":
-            # The fork server imports the reading code once per process (about half a second); start
-            # it now, while the first mails download.
-            self._context.set_forkserver_preload(["bot.ingest.prepare"])
-            threading.Thread(target=_start_fork_server, name="forkserver-start", daemon=True).start()
 
     @property
     def parallel(self) -> bool:
@@ -89,7 +85,7 @@ class Preparer:
             assert stop is not None
             self._pool = ProcessPoolExecutor(
                 self.workers, mp_context=self._context, initializer=_init_worker,
-                initargs=(str(self.storage.root), self.own_addresses, stop, os.getpid()),
+                initargs=(str(self.storage.root), self.storage.sync_each, self.own_addresses, stop, os.getpid()),
             )  # fmt: skip
         try:
             return self._pool.submit(_prepare_in_worker, raw, self.spool, raw_sha)
@@ -138,6 +134,18 @@ class Preparer:
             self._pool = None
 
 
+def process_context() -> BaseContext:
+    """The context every helper process of a poll is started from (workers, the downloader). With the
+    fork server (the default) it is started at once, in a thread, with the reading code preloaded:
+    the server imports it once per poller process (about half a second), while the first mails
+    download."""
+    context = multiprocessing.get_context(START_METHOD)
+    if context.get_start_method() == "forkserver":
+        context.set_forkserver_preload(["bot.ingest.prepare", "bot.ingest.downloader"])
+        threading.Thread(target=_start_fork_server, name="forkserver-start", daemon=True).start()
+    return context
+
+
 def _start_fork_server() -> None:
     with contextlib.suppress(Exception):  # the pool reports any real problem when it starts a worker
         forkserver.ensure_running()
@@ -148,15 +156,15 @@ def _start_fork_server() -> None:
 _worker: tuple[Storage, frozenset[str], Event] | None = None
 
 
-def _init_worker(root: str, own_addresses: frozenset[str], stop: Event, poller: int) -> None:
+def _init_worker(root: str, sync_each: bool, own_addresses: frozenset[str], stop: Event, poller: int) -> None:
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _worker = (Storage(Path(root)), own_addresses, stop)
-    threading.Thread(target=_exit_with, args=(poller,), name="poller-watch", daemon=True).start()
+    _worker = (Storage(Path(root), sync_each=sync_each), own_addresses, stop)
+    threading.Thread(target=exit_with, args=(poller,), name="poller-watch", daemon=True).start()
 
 
-def _exit_with(pid: int) -> None:
+def exit_with(pid: int) -> None:
     """End this worker when the poller that started it ends, however it ends: a poller killed with
     SIGKILL (the OOM killer) cannot shut its pool down, and a worker waiting on the pool's queue would
     wait for ever (and keep the fork server alive with it)."""

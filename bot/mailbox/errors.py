@@ -19,6 +19,18 @@ class ImapError(Exception):
         super().__init__(message)
         self.server_text = server_text
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled whole (the download process hands its errors to the poll): every subclass keeps
+        # its class, message and fields, whatever its __init__ takes.
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore(cls: type[ImapError], args: tuple[object, ...], state: dict[str, object]) -> ImapError:
+    exc = Exception.__new__(cls)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
+
 
 class ImapAuthError(ImapError):
     """LOGIN refused: wrong user or 授权码 (IMAP AUTHENTICATIONFAILED, 163 also says 535)."""

@@ -35,7 +35,7 @@ class Diverter:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.nonce = secrets.token_hex(8).upper()
-        self.runs: dict[str, Path] = {}
+        self.runs: dict[str, Path | memoryview] = {}  # a file (``filter``) or a view of the mail (``filter_bytes``)
 
     def filter(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
         """The mail's bytes with long base64 runs replaced by marker lines."""
@@ -70,18 +70,17 @@ class Diverter:
 
     def filter_bytes(self, raw: bytes, threshold: int = BYTES_RUN_THRESHOLD) -> Iterator[bytes]:
         """The same for a mail in memory: runs are found by one regular-expression scan (in C),
-        which spares the feed parser's per-line work on every attachment line."""
+        which spares the feed parser's per-line work on every attachment line. The runs stay where
+        they are, as views of ``raw`` (the mail is in memory already; writing them to files would
+        cost more than the parse)."""
         view = memoryview(raw)
         position = 0
         for m in _B64_RUNS.finditer(raw):
             if m.end() - m.start() <= threshold:
                 continue
             yield bytes(view[position : m.start()])
-            fd, name = tempfile.mkstemp(prefix=".run-", dir=self.workdir)
-            with os.fdopen(fd, "wb") as out:
-                out.write(view[m.start() : m.end()])
             key = str(len(self.runs))
-            self.runs[key] = Path(name)
+            self.runs[key] = view[m.start() : m.end()]
             yield f"INTAKERUN{self.nonce}N{key}X\r\n".encode("ascii")
             position = m.end()
         yield bytes(view[position:])
@@ -92,13 +91,14 @@ class Diverter:
         self.runs[key] = path
         return f"INTAKERUN{self.nonce}N{key}X\r\n".encode("ascii")
 
-    def reassemble(self, payload: str) -> Path | None:
-        """If ``payload`` holds markers, write the part's full encoded body to a file and return it."""
+    def reassemble(self, payload: str) -> Path | memoryview | None:
+        """If ``payload`` holds markers, the part's full encoded body: the run itself when the body is
+        one run (most attachments), else a file it was written to."""
         if "INTAKERUN" + self.nonce not in payload:
             return None
         whole = _MARKER.fullmatch(payload)
         if whole is not None and whole.group(1) == self.nonce:
-            return self.runs.pop(whole.group(2))  # the body is one run (most attachments): no copy
+            return self.runs.pop(whole.group(2))  # no copy
         fd, name = tempfile.mkstemp(prefix=".encoded-", dir=self.workdir)
         with os.fdopen(fd, "wb") as dest:
             position = 0
@@ -107,17 +107,21 @@ class Diverter:
                     continue  # marker-like text of the mail itself
                 dest.write(payload[position : m.start()].encode("ascii", "surrogateescape"))
                 run = self.runs.pop(m.group(2))
-                with run.open("rb") as source:
-                    while chunk := source.read(_COPY_CHUNK):
-                        dest.write(chunk)
-                run.unlink(missing_ok=True)
+                if isinstance(run, memoryview):
+                    dest.write(run)
+                else:
+                    with run.open("rb") as source:
+                        while chunk := source.read(_COPY_CHUNK):
+                            dest.write(chunk)
+                    run.unlink(missing_ok=True)
                 position = m.end()
             dest.write(payload[position:].encode("ascii", "surrogateescape"))
         return Path(name)
 
     def cleanup(self) -> None:
-        for path in self.runs.values():
-            path.unlink(missing_ok=True)
+        for run in self.runs.values():
+            if isinstance(run, Path):
+                run.unlink(missing_ok=True)
         self.runs.clear()
 
 

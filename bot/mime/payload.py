@@ -57,7 +57,8 @@ class SpoolingMessage(Message):
     def __init__(self, policy: Any = compat32, *, spool: Spool | None = None) -> None:
         super().__init__(policy)
         self.spool = spool
-        self.spooled: Path | None = None
+        # The encoded body: a file, or a view of the mail in memory (``Diverter.filter_bytes``).
+        self.spooled: Path | memoryview | None = None
 
     def get_boundary(self, failobj: Any = None) -> Any:
         """The boundary with a line break folded into its quoted value removed (RFC 5322 3.2.2
@@ -72,7 +73,11 @@ class SpoolingMessage(Message):
         diverter = self.spool.diverter if self.spool is not None else None
         if diverter is not None and charset is None and isinstance(payload, str):
             reassembled = diverter.reassemble(payload)
-            if reassembled is not None and self.spool is not None:
+            if isinstance(reassembled, memoryview):
+                eol = _final_eol(bytes(reassembled[-2:]).decode("ascii"))
+                self.spooled = reassembled[: len(reassembled) - len(eol)]
+                payload = eol
+            elif reassembled is not None and self.spool is not None:
                 self.spooled = reassembled
                 self.spool.temporaries.append(reassembled)
                 payload = _split_final_eol(reassembled)
@@ -125,6 +130,10 @@ class HashingFile:
 def encoded_chunks(part: Message) -> Iterator[bytes]:
     """The part's body as sent (still transfer-encoded), from memory or from its spool file."""
     spooled = part.spooled if isinstance(part, SpoolingMessage) else None
+    if isinstance(spooled, memoryview):
+        for start in range(0, len(spooled), _COPY_CHUNK):
+            yield bytes(spooled[start : start + _COPY_CHUNK])
+        return
     if spooled is not None:
         with spooled.open("rb") as source:
             while chunk := source.read(_COPY_CHUNK):
@@ -156,7 +165,8 @@ def decode_into(part: Message, sink: Any, encoding: str | None = None) -> RawWri
         writer.write(chunk)
     writer.finish()
     if isinstance(part, SpoolingMessage) and part.spooled is not None:
-        part.spooled.unlink(missing_ok=True)
+        if isinstance(part.spooled, Path):
+            part.spooled.unlink(missing_ok=True)
         part.spooled = None
     return writer
 

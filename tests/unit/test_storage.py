@@ -211,3 +211,88 @@ def test_safe_name_always_yields_one_component_inside_the_root(name: str) -> Non
 def test_safe_name_never_returns_a_device_name(name: str) -> None:
     result = safe_name(name)
     assert result.split(".", 1)[0].rstrip(" ").lower() not in {"con", "aux", "nul", "prn", "com1", "lpt1"}
+
+
+# -- deferred durability and torn files (issue 16) ------------------------------------------------------
+
+
+def _count_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        calls.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return calls
+
+
+def test_a_deferring_store_writes_without_fsync_and_sync_makes_it_durable(
+    storage: Storage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _count_fsyncs(monkeypatch)
+    deferring = storage.deferring()
+    raw = b"Subject: x\r\n\r\nbody\r\n"
+    rel = deferring.store_raw(raw, _sha(raw))
+    data = b"attachment" * 100
+    rel_file = deferring.adopt_file(_spool(tmp_path, data), _sha(data))
+    assert calls == []
+    assert deferring.open(rel).read() == raw and deferring.open(rel_file).read() == data
+    deferring.sync()  # syncfs of the store's file system; raises OSError if the disk failed
+    storage.store_raw(b"other", _sha(b"other"))
+    assert len(calls) >= 1  # the default store still fsyncs every write
+
+
+@pytest.mark.parametrize("torn", [b"", b"Subject: x\r\n", b"Subject: y\r\n\r\nbody\r\n"])
+def test_a_torn_file_in_the_store_is_written_again(storage: Storage, tmp_path: Path, torn: bytes) -> None:
+    """A crash before the batch's sync may leave a file empty, cut short, or (other file systems)
+    with the wrong bytes at its hash's path: it is rewritten, never trusted."""
+    raw = b"Subject: x\r\n\r\nbody\r\n"
+    sha = _sha(raw)
+    target = storage.root / "mail" / sha[:2] / f"{sha}.eml"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(torn)
+    assert storage.store_raw(raw, sha) == f"mail/{sha[:2]}/{sha}.eml"
+    assert target.read_bytes() == raw
+
+    target.write_bytes(torn)
+    assert storage.adopt_raw(_spool(tmp_path, raw, "a.eml"), sha) == f"mail/{sha[:2]}/{sha}.eml"
+    assert target.read_bytes() == raw
+
+    data = b"file content"
+    fsha = _sha(data)
+    ftarget = storage.root / "files" / fsha[:2] / fsha[2:4] / fsha
+    ftarget.parent.mkdir(parents=True)
+    ftarget.write_bytes(torn)
+    storage.adopt_file(_spool(tmp_path, data, "b.bin"), fsha)
+    assert ftarget.read_bytes() == data
+
+
+def test_adopt_raw_takes_the_spooled_mail_by_a_hard_link(storage: Storage) -> None:
+    raw = b"Subject: spooled\r\n\r\nbody\r\n"
+    spooled = storage.root / "spool" / "7.eml"
+    spooled.parent.mkdir(parents=True)
+    spooled.write_bytes(raw)
+    rel = storage.adopt_raw(spooled, _sha(raw))
+    assert os.stat(storage.resolve(rel)).st_ino == os.stat(spooled).st_ino
+    spooled.unlink()  # the poll removes its spool file; the store keeps the mail
+    assert storage.open(rel).read() == raw
+
+
+def test_own_path_accepts_only_paths_the_store_builds(storage: Storage) -> None:
+    sha = _sha(b"x")
+    assert storage.own_path(f"files/{sha[:2]}/{sha[2:4]}/{sha}") == storage.root / "files" / sha[:2] / sha[2:4] / sha
+    assert storage.own_path(f"mail/{sha[:2]}/{sha}.eml").name == f"{sha}.eml"
+    for bad in ("files/link", f"files/../{sha}", f"/etc/{sha}", f"mail/{sha[:2]}/{sha}.eml/../x"):
+        with pytest.raises(StorageError):
+            storage.own_path(bad)
+
+
+def test_a_store_survives_pickling_into_a_worker(storage: Storage) -> None:
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(storage.deferring()))
+    assert copy.root == storage.root and copy.sync_each is False
+    copy.store_raw(b"x", _sha(b"x"))
+    assert storage.open(f"mail/{_sha(b'x')[:2]}/{_sha(b'x')}.eml").read() == b"x"
