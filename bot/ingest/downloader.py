@@ -36,6 +36,8 @@ from bot.mailbox.imap import ImapSettings, MailboxClient
 # How long the consumer waits for an item before checking that the downloader is still alive.
 _POLL_SECONDS = 0.1
 _END = "end"
+# Small mails fetched and handed on together (one FETCH, one queue item).
+GROUP = 25
 
 
 @contextmanager
@@ -48,15 +50,17 @@ def downloaded(
     spool: Path,
     *,
     max_items: int,
+    group: int = GROUP,
 ) -> Iterator[Iterator[tuple[int, bytes | Path]]]:
     """``with downloaded(...) as items:`` yields ``(uid, path of the .eml in spool)`` in UID order.
 
-    Files of items never consumed stay in ``spool``, which the poll removes."""
-    items: Queue[tuple[str, object]] = context.Queue(max_items)
+    About ``max_items`` mails wait (in groups of ``group``). Files of items never consumed stay in
+    ``spool``, which the poll removes."""
+    items: Queue[tuple[str, object]] = context.Queue(max(1, max_items // group))
     stop = context.Event()
     process = context.Process(  # type: ignore[attr-defined]
         target=_download,
-        args=(settings, uidvalidity, planned, sizes, spool, items, stop, os.getpid()),
+        args=(settings, uidvalidity, planned, sizes, spool, group, items, stop, os.getpid()),
         name="intake-download",
         daemon=True,
     )
@@ -87,9 +91,9 @@ def _consume(items: Queue[tuple[str, object]], process: object) -> Iterator[tupl
         if kind == "error":
             assert isinstance(value, BaseException)
             raise value
-        assert isinstance(value, tuple)
-        uid, path = value
-        yield int(uid), Path(path)
+        assert isinstance(value, list)
+        for uid, path in value:
+            yield int(uid), Path(path)
 
 
 # -- in the download process ----------------------------------------------------------------------
@@ -101,6 +105,7 @@ def _download(
     planned: list[tuple[bool, list[int]]],
     sizes: dict[int, int],
     spool: Path,
+    group: int,
     items: Queue[tuple[str, object]],
     stop: Event,
     poller: int,
@@ -114,10 +119,17 @@ def _download(
         with MailboxClient(settings) as box:
             if box.uidvalidity != uidvalidity:
                 raise ImapError(f"UIDVALIDITY of {settings.folder} changed during the poll")
-            for run in planned:
-                for uid, raw in fetch_run(box, run, spool, sizes):
-                    path = raw if isinstance(raw, Path) else _write(spool / f"{uid}.eml", raw)
-                    if not _put(items, stop, ("mail", (uid, str(path)))):
+            for large, uids in planned:
+                # Small mails in groups of one FETCH each, handed on as one item per group (a queue
+                # item costs a pickle, a pipe write and a wake-up on both sides).
+                step = 1 if large else group
+                for start in range(0, len(uids), step):
+                    run = (large, uids[start : start + step])
+                    got = [
+                        (uid, str(raw if isinstance(raw, Path) else _write(spool / f"{uid}.eml", raw)))
+                        for uid, raw in fetch_run(box, run, spool, sizes)
+                    ]
+                    if got and not _put(items, stop, ("mails", got)):
                         return
         _put(items, stop, (_END, None))
     except BaseException as exc:  # handed to the poll, which raises it

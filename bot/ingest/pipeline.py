@@ -83,6 +83,8 @@ IN_FLIGHT_BYTES = 32 * 1024 * 1024
 # Fewer new mails than this are read in-process: starting workers costs more than it saves (a usual
 # poll brings a handful of mails; a first start or a rescan brings hundreds).
 PARALLEL_FROM = 20
+# Mails handed to a worker in one task.
+SUBMIT_GROUP = 4
 
 
 @dataclass
@@ -257,6 +259,16 @@ def run_folder(
     in_flight_limit = IN_FLIGHT_PER_WORKER * preparer.workers if preparer.parallel else 2
     marked = 0  # sources[:marked] are marked in progress (or suspects, marked when handled alone)
 
+    # Mails are handed to the pool a few at a time (one task, one pickle and one wake-up each).
+    submit_group = min(SUBMIT_GROUP, max(1, in_flight_limit // 2))
+    waiting: list[tuple[tuple[int, bytes | Path], Source]] = []
+
+    def submit_waiting() -> None:
+        if waiting:
+            futures = preparer.submit_many([item[1] for item, _ in waiting])
+            queue.extend(_Job(item, source, f) for (item, source), f in zip(waiting, futures, strict=True))
+            waiting.clear()
+
     def settle_next() -> None:
         job = queue.popleft()
         try:
@@ -285,6 +297,7 @@ def run_folder(
                 break
             source = sources[position[uid]]
             if uid in suspects:
+                submit_waiting()
                 while queue:
                     settle_next()
                 batch.commit()
@@ -298,9 +311,12 @@ def run_folder(
                 ahead = [s for s in sources[i : i + BATCH_MAILS] if s.uid not in suspects]
                 batch.commit(mark=ahead)
                 marked = i + BATCH_MAILS
-            queue.append(_Job(item, source, preparer.submit(item[1])))
+            waiting.append((item, source))
+            if len(waiting) >= submit_group or not preparer.parallel:
+                submit_waiting()
             while queue and (len(queue) >= in_flight_limit or sum(j.size for j in queue) > IN_FLIGHT_BYTES):
                 settle_next()
+        submit_waiting()
         while queue and not deps.stopping.is_set():
             settle_next()
         batch.commit()
@@ -311,6 +327,8 @@ def run_folder(
     finally:
         for job in queue:
             discard(job.item)
+        for item, _source in waiting:
+            discard(item)
         # Whatever ends the loop (all done, a stop, Ctrl-C, an error), nothing more is wanted from
         # the workers: a document still being read is abandoned rather than waited for.
         preparer.stop()

@@ -30,9 +30,12 @@ from multiprocessing import forkserver
 from multiprocessing.context import BaseContext
 from multiprocessing.synchronize import Event
 from pathlib import Path
+from typing import TypeVar
 
 from bot.ingest.prepare import Prepared, prepare
 from bot.ingest.storage import Storage
+
+T = TypeVar("T")
 
 MAX_WORKERS = 4
 START_METHOD = "forkserver"  # tests that patch a worker's code in-process may use "fork"
@@ -80,6 +83,9 @@ class Preparer:
                 prepare, raw, self.storage, self.spool, self.own_addresses, should_stop=self._stop_asked,
                 raw_sha=raw_sha,
             )  # fmt: skip
+        return self._task(_prepare_in_worker, raw, self.spool, raw_sha)
+
+    def _task(self, fn: Callable[..., T], *args: object) -> Future[T]:
         if self._pool is None:
             stop = self._stop
             assert stop is not None
@@ -88,9 +94,33 @@ class Preparer:
                 initargs=(str(self.storage.root), self.storage.sync_each, self.own_addresses, stop, os.getpid()),
             )  # fmt: skip
         try:
-            return self._pool.submit(_prepare_in_worker, raw, self.spool, raw_sha)
+            return self._pool.submit(fn, *args)
         except BrokenProcessPool as exc:
             raise WorkerDied(str(exc)) from exc
+
+    def submit_many(self, raws: list[bytes | Path]) -> list[Future[Prepared]]:
+        """``submit`` for several mails, prepared one after the other by one worker in one task; a
+        future per mail. A mail whose reading raises fails its own future only; a worker's death
+        fails them all."""
+        if self._context is None or len(raws) == 1:
+            return [self.submit(raw) for raw in raws]
+        task = self._task(_prepare_many_in_worker, raws, self.spool)
+        futures: list[Future[Prepared]] = [Future() for _ in raws]
+        for f in futures:
+            f.set_running_or_notify_cancel()
+
+        def done(finished: Future[list[Prepared | BaseException]]) -> None:
+            # Cancelled: the pool was shut down after a worker died (the poll retries these mails).
+            error = BrokenProcessPool("task cancelled") if finished.cancelled() else finished.exception()
+            answers = finished.result() if error is None else [error] * len(futures)
+            for f, answer in zip(futures, answers, strict=True):
+                if isinstance(answer, BaseException):
+                    f.set_exception(answer)
+                else:
+                    f.set_result(answer)
+
+        task.add_done_callback(done)
+        return futures
 
     def result(
         self, future: Future[Prepared], should_stop: Callable[[], bool], on_wait: Callable[[], None] | None = None
@@ -183,6 +213,16 @@ def exit_with(pid: int) -> None:
                 continue
     select.select([fd], [], [])  # readable when the process has ended
     os._exit(0)
+
+
+def _prepare_many_in_worker(raws: list[bytes | Path], spool: Path) -> list[Prepared | BaseException]:
+    answers: list[Prepared | BaseException] = []
+    for raw in raws:
+        try:
+            answers.append(_prepare_in_worker(raw, spool, None))
+        except Exception as exc:  # a stop, a transient fault: this mail's future raises it
+            answers.append(exc)
+    return answers
 
 
 def _prepare_in_worker(raw: bytes | Path, spool: Path, raw_sha: str | None) -> Prepared:

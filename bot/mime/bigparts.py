@@ -99,6 +99,19 @@ class Diverter:
         whole = _MARKER.fullmatch(payload)
         if whole is not None and whole.group(1) == self.nonce:
             return self.runs.pop(whole.group(2))  # no copy
+        ours = [m for m in _MARKER.finditer(payload) if m.group(1) == self.nonce]
+        if all(isinstance(self.runs.get(m.group(2)), memoryview) for m in ours):
+            # Runs of a mail in memory: the body is put together in memory too.
+            pieces: list[bytes | memoryview] = []
+            position = 0
+            for m in ours:
+                pieces.append(payload[position : m.start()].encode("ascii", "surrogateescape"))
+                run = self.runs.pop(m.group(2))
+                assert isinstance(run, memoryview)
+                pieces.append(run)
+                position = m.end()
+            pieces.append(payload[position:].encode("ascii", "surrogateescape"))
+            return memoryview(b"".join(pieces))
         fd, name = tempfile.mkstemp(prefix=".encoded-", dir=self.workdir)
         with os.fdopen(fd, "wb") as dest:
             position = 0

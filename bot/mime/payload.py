@@ -74,7 +74,7 @@ class SpoolingMessage(Message):
         if diverter is not None and charset is None and isinstance(payload, str):
             reassembled = diverter.reassemble(payload)
             if isinstance(reassembled, memoryview):
-                eol = _final_eol(bytes(reassembled[-2:]).decode("ascii"))
+                eol = _final_eol(bytes(reassembled[-2:]).decode("latin-1"))
                 self.spooled = reassembled[: len(reassembled) - len(eol)]
                 payload = eol
             elif reassembled is not None and self.spool is not None:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.ingest.download import runs
-from bot.ingest.downloader import downloaded
+from bot.ingest.downloader import GROUP, downloaded
 from bot.ingest.poll import poll_once
 from bot.ingest.workers import process_context
 from bot.mailbox.errors import ImapError
@@ -48,7 +48,7 @@ def test_the_download_process_hands_every_mail_on_as_a_file_in_uid_order(app, do
     settings, uidvalidity, uids, sizes, expected = _plan(app)
     spool = tmp_path / "spool"
     spool.mkdir()
-    # max_items=3: the downloader waits for the consumer (back-pressure) several times.
+    # Groups of 5 and room for one: the downloader waits for the consumer (back-pressure) twice.
     with downloaded(process_context(), settings, uidvalidity, [(False, uids)], sizes, spool, max_items=3) as items:
         got = list(items)
     assert [uid for uid, _ in got] == uids
@@ -63,15 +63,20 @@ def test_a_changed_uidvalidity_stops_the_download_with_an_imap_error(app, doveco
     UIDs name other mails, and nothing may be recorded."""
     dovecot.append(submission("指标1", [("1.pdf", doc("1"))]))
     settings, uidvalidity, uids, sizes, _ = _plan(app)
-    with pytest.raises(ImapError, match="UIDVALIDITY"), downloaded(
-        process_context(), settings, uidvalidity + 1, [(False, uids)], sizes, tmp_path, max_items=4
-    ) as items:
+    with (
+        pytest.raises(ImapError, match="UIDVALIDITY"),
+        downloaded(
+            process_context(), settings, uidvalidity + 1, [(False, uids)], sizes, tmp_path, max_items=4
+        ) as items,
+    ):
         list(items)
     assert _downloads() == []
 
 
 def test_a_poll_that_leaves_early_ends_its_download_process(app, dovecot, tmp_path: Path) -> None:
-    dovecot.append_many([submission(f"指标{n}", [(f"{n}.pdf", doc(str(n)))]) for n in range(10)])
+    # Three groups of mails (GROUP each), one group's room: the downloader is still waiting for room
+    # when the consumer leaves.
+    dovecot.append_many([submission(f"指标{n}", [(f"{n}.pdf", doc(str(n)))]) for n in range(3 * GROUP)])
     settings, uidvalidity, uids, sizes, _ = _plan(app)
     with downloaded(process_context(), settings, uidvalidity, [(False, uids)], sizes, tmp_path, max_items=2) as items:
         first = next(iter(items))

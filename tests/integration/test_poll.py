@@ -289,11 +289,11 @@ def test_a_backlog_is_read_by_worker_processes_and_recorded_in_few_transactions(
     ]
     uids = dovecot.append_many(mails)
     pooled: set[bool] = set()
-    real = bot.ingest.workers.Preparer.submit
+    real = bot.ingest.workers.Preparer.submit_many
 
-    def submit(self, raw, raw_sha=None):  # type: ignore[no-untyped-def]
+    def submit(self, raws):  # type: ignore[no-untyped-def]
         pooled.add(self.parallel)
-        return real(self, raw, raw_sha)
+        return real(self, raws)
 
     commits = 0
 
@@ -303,10 +303,10 @@ def test_a_backlog_is_read_by_worker_processes_and_recorded_in_few_transactions(
 
     event.listen(app.engine, "commit", count)
     try:
-        bot.ingest.workers.Preparer.submit = submit  # type: ignore[method-assign]
+        bot.ingest.workers.Preparer.submit_many = submit  # type: ignore[method-assign]
         report = poll_once(app)
     finally:
-        bot.ingest.workers.Preparer.submit = real  # type: ignore[method-assign]
+        bot.ingest.workers.Preparer.submit_many = real  # type: ignore[method-assign]
         event.remove(app.engine, "commit", count)
     assert report.mails == 60 and report.errors == 0
     assert commits <= 20, commits  # two per mail before issue 16 (the mark, then the mail)

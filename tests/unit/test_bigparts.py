@@ -76,3 +76,27 @@ def test_memory_for_a_30_mb_attachment_stays_far_below_its_size(tmp_path: Path) 
         tracemalloc.stop()
     assert mail.materials[0].size == size
     assert peak < size / 4, f"peak {peak / 2**20:.1f} MiB for a {size / 2**20:.0f} MiB attachment"
+
+
+@pytest.mark.parametrize("after", [b"", b"!!junk after the data\xe4\xb8\xad\r\n", b"\r\n\r\n"])
+def test_a_run_with_text_around_it_decodes_the_same_from_memory_and_from_a_file(tmp_path: Path, after: bytes) -> None:
+    """Issue 16: a mail in memory keeps its runs as views; a body that is a run with other lines
+    before or after it (junk, 8-bit bytes, blank lines) is put together in memory, and must decode
+    as the file path decodes it."""
+    import base64
+
+    data = os.urandom(40 * 1024)
+    lines = base64.encodebytes(data).replace(b"\n", b"\r\n")
+    raw = (
+        b"From: a@example.com\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n'
+        b'--b\r\nContent-Type: application/pdf; name="a.pdf"\r\nContent-Disposition: attachment; filename="a.pdf"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + b"%%before\r\n" + lines + after + b"--b--\r\n"
+    )
+    eml = tmp_path / "m.eml"
+    eml.write_bytes(raw)
+    a = parse_message(raw, tmp_path / "a")
+    b = parse_message_file(eml, tmp_path / "b")
+    assert [(m.sha256, m.size, m.damage) for m in a.materials] == [(m.sha256, m.size, m.damage) for m in b.materials]
+    assert len(a.materials) == 1
+    assert [p.name for p in (tmp_path / "a").iterdir() if p.name.startswith(".")] == []
