@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from email.errors import HeaderDefect, ObsoleteHeaderDefect, UndecodableBytesDefect
 from email.headerregistry import AddressHeader
 from email.policy import default
+from functools import lru_cache
 
 from bot.mime.charsets import decode_header_value
 from rules.sender import ENCODED_ADDRESS, GUESSED_ADDRESS, NO_ADDRESS, SEVERAL_FROM, SEVERAL_MAILBOXES
@@ -68,7 +69,25 @@ def _display_name(raw: str, hint: str | None = None) -> str:
 
 def parse_sender(raw_values: list[str], hint: str | None = None) -> ParsedSender:
     """The sender from the raw ``From:`` values (compat32 strings, in header order); ``hint`` is the
-    charset the mail declares, for a display name in raw 8-bit bytes (bot.mime.charsets)."""
+    charset the mail declares, for a display name in raw 8-bit bytes (bot.mime.charsets).
+
+    Remembered per process for the last ``_REMEMBERED`` distinct headers: a backlog brings the same
+    few senders' headers again and again, and the header registry costs more than the rest of a
+    small mail's header parsing."""
+    return _parse_sender(tuple(raw_values), hint)
+
+
+def parse_recipients(raw_values: list[str]) -> tuple[str, ...]:
+    """The addresses of ``To:`` and ``Cc:`` as written (nothing decoded into an address), lower-cased;
+    what cannot be read is left out (they only tell how widely a mail was sent)."""
+    return _parse_recipients(tuple(raw_values))
+
+
+_REMEMBERED = 1024
+
+
+@lru_cache(maxsize=_REMEMBERED)
+def _parse_sender(raw_values: tuple[str, ...], hint: str | None) -> ParsedSender:
     if not raw_values or not any(v.strip() for v in raw_values):
         return ParsedSender("", "", NO_ADDRESS)
     shown = " ".join(decode_header_value(v, hint).text.strip() for v in raw_values)[:200]
@@ -101,9 +120,8 @@ def parse_sender(raw_values: list[str], hint: str | None = None) -> ParsedSender
     return ParsedSender(spec, _display_name(raw, hint))
 
 
-def parse_recipients(raw_values: list[str]) -> tuple[str, ...]:
-    """The addresses of ``To:`` and ``Cc:`` as written (nothing decoded into an address), lower-cased;
-    what cannot be read is left out (they only tell how widely a mail was sent)."""
+@lru_cache(maxsize=_REMEMBERED)
+def _parse_recipients(raw_values: tuple[str, ...]) -> tuple[str, ...]:
     found: dict[str, None] = {}
     for value in raw_values:
         try:
