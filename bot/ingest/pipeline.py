@@ -316,7 +316,8 @@ def run_folder(
                 submit_waiting()
             while queue and (len(queue) >= in_flight_limit or sum(j.size for j in queue) > IN_FLIGHT_BYTES):
                 settle_next()
-        submit_waiting()
+        if not deps.stopping.is_set():  # a stop: the mails not handed on yet are read next time
+            submit_waiting()
         while queue and not deps.stopping.is_set():
             settle_next()
         batch.commit()
