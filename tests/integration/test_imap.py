@@ -5,6 +5,7 @@ Big-mail streaming and broken connections are in test_imap_stream.py and test_im
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC
 from email.message import EmailMessage
@@ -216,3 +217,22 @@ def test_chinese_folder_listed_and_selectable(dovecot: DovecotMailbox) -> None:
         assert uidvalidity == server_uidvalidity(dovecot, "垃圾邮件")
         assert mailbox.folder == "垃圾邮件"
         assert dict(mailbox.fetch_raw(mailbox.new_uids(0))) == {1: make_mail(7)}
+
+
+def test_mail_content_is_never_formatted_for_the_protocol_log(
+    dovecot: DovecotMailbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    # imapclient turns imaplib's protocol trace on and routes it to a logger: at that level imaplib
+    # builds the repr of every mail it reads (several times its size) for a line the logger then
+    # drops, which cost most of a backlog's download. With every logger at DEBUG, no line carries a
+    # mail's content or the password, and the trace of commands is not formatted at all.
+    marker = "evidence-body-7f3a9c"
+    dovecot.append_many([make_mail(1, body=f"材料正文 {marker}\n" * 200)])
+    with caplog.at_level(logging.DEBUG):
+        with MailboxClient(settings_for(dovecot)) as mailbox:
+            got = dict(mailbox.fetch_raw([1]))
+    assert got[1].count(marker.encode()) == 200
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert marker not in logged
+    assert dovecot.password not in logged
+    assert not [r for r in caplog.records if r.name == "imapclient.imaplib"]
