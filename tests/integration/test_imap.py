@@ -228,9 +228,8 @@ def test_mail_content_is_never_formatted_for_the_protocol_log(
     # mail's content or the password, and the trace of commands is not formatted at all.
     marker = "evidence-body-7f3a9c"
     dovecot.append_many([make_mail(1, body=f"材料正文 {marker}\n" * 200)])
-    with caplog.at_level(logging.DEBUG):
-        with MailboxClient(settings_for(dovecot)) as mailbox:
-            got = dict(mailbox.fetch_raw([1]))
+    with caplog.at_level(logging.DEBUG), MailboxClient(settings_for(dovecot)) as mailbox:
+        got = dict(mailbox.fetch_raw([1]))
     assert got[1].count(marker.encode()) == 200
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert marker not in logged
