@@ -27,6 +27,7 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import functools
 import imaplib
 import logging
 import re
@@ -264,9 +265,12 @@ class MailboxClient:
         # answer to "after the last one" is that last one again: filter on our side.
         return sorted(uid for uid in set(found) if uid > after_uid)
 
-    def sizes(self, uids: Iterable[int]) -> dict[int, MailInfo]:
-        """RFC822.SIZE, INTERNALDATE and BODYSTRUCTURE per UID; UIDs no longer present are absent."""
-        return self._fetch_each(sorted(set(uids)), [b"RFC822.SIZE", b"INTERNALDATE", b"BODYSTRUCTURE"], mail_info, 500)
+    def sizes(self, uids: Iterable[int], *, with_parts: bool = False) -> dict[int, MailInfo]:
+        """RFC822.SIZE and INTERNALDATE per UID, and with ``with_parts`` each mail's parts from its
+        BODYSTRUCTURE; UIDs no longer present are absent. A poll asks only sizes and dates:
+        parsing 2,000 BODYSTRUCTUREs took a third of a second before the first mail was read."""
+        items = [b"RFC822.SIZE", b"INTERNALDATE"] + ([b"BODYSTRUCTURE"] if with_parts else [])
+        return self._fetch_each(sorted(set(uids)), items, functools.partial(mail_info, with_parts=with_parts), 500)
 
     def fetch_raw(self, uids: Iterable[int], sizes: Mapping[int, int] | None = None) -> Iterator[tuple[int, bytes]]:
         """Whole mails as ``(uid, raw bytes)`` in UID order, fetched in batches of at most

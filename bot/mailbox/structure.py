@@ -179,16 +179,18 @@ def parse_bodystructure(bodystructure: Sequence[Any]) -> tuple[BodyPart, ...]:
     return tuple(out)
 
 
-def mail_info(uid: int, data: Mapping[bytes, Any]) -> MailInfo | None:
+def mail_info(uid: int, data: Mapping[bytes, Any], *, with_parts: bool = True) -> MailInfo | None:
     """Build a MailInfo from one FETCH answer; None when the answer lacks the fields (so the caller
-    retries rather than trusting a partial answer, imapclient#334/#564)."""
+    retries rather than trusting a partial answer, imapclient#334/#564). ``with_parts=False``: the
+    answer was asked without BODYSTRUCTURE, and ``parts`` is empty."""
     size = data.get(b"RFC822.SIZE")
     structure = data.get(b"BODYSTRUCTURE")
-    if not isinstance(size, int) or structure is None:
+    if not isinstance(size, int) or (with_parts and structure is None):
         return None
     when = data.get(b"INTERNALDATE")
     internaldate: datetime | None = None
     if isinstance(when, datetime):
         # A naive value (normalise_times left on) is local time; make it aware before converting.
         internaldate = when.astimezone(UTC)
-    return MailInfo(uid=uid, size=size, internaldate=internaldate, parts=parse_bodystructure(structure))
+    parts = parse_bodystructure(structure) if with_parts else ()
+    return MailInfo(uid=uid, size=size, internaldate=internaldate, parts=parts)

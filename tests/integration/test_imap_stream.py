@@ -61,7 +61,7 @@ def test_streaming_a_30_mb_mail_is_exact_and_memory_bounded(
     del raw, payload  # measure only what the client holds
 
     with MailboxClient(settings_for(dovecot, read_timeout=60.0)) as mailbox:
-        info = mailbox.sizes([uid])[uid]
+        info = mailbox.sizes([uid], with_parts=True)[uid]
         assert info.size == size
         attachment = info.largest_part()
         assert attachment is not None and attachment.part == "2"
@@ -96,7 +96,7 @@ def test_stream_part_undecoded_and_quoted_printable(dovecot: DovecotMailbox) -> 
     msg.add_attachment(text, maintype="text", subtype="plain", cte="quoted-printable", filename="a.txt")
     uid = dovecot.append(msg.as_bytes(policy=SMTP))
     with MailboxClient(settings_for(dovecot)) as mailbox:
-        info = mailbox.sizes([uid])[uid]
+        info = mailbox.sizes([uid], with_parts=True)[uid]
         part = next(p for p in info.parts if p.filename == "a.txt")
         assert part.encoding == "quoted-printable"
         encoded, decoded = io.BytesIO(), io.BytesIO()
