@@ -18,6 +18,7 @@ with the poll's process however that ends (``workers.exit_with``).
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import queue
 import signal
@@ -115,6 +116,7 @@ def _download(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=exit_with, args=(poller,), name="poller-watch", daemon=True).start()
+    gc.freeze()  # the imported code lives as long as this process
     try:
         with MailboxClient(settings) as box:
             if box.uidvalidity != uidvalidity:

@@ -33,6 +33,7 @@ a concurrent writer is retried from the start: only the dedupe key's can mean "r
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import tempfile
@@ -50,7 +51,7 @@ from bot.ingest.pipeline import process_one_alone, run_folder, workers_for
 from bot.ingest.record import Source
 from bot.ingest.settle import Outcome
 from bot.ingest.spool import process_spool
-from bot.ingest.workers import Preparer, process_context
+from bot.ingest.workers import Preparer, heap_frozen, process_context
 from bot.mailbox.imap import MailboxClient
 from bot.mailbox.prefetch import prefetched
 from bot.mime.textextract import ExtractionStopped
@@ -134,6 +135,10 @@ def _poll_folder(deps: Deps, folder: str, report: PollReport, progress: Progress
                     "folder %s: UIDVALIDITY changed %s -> %s, rescanning", folder, cursor.uidvalidity, uidvalidity
                 )
         uids = box.new_uids(after)
+        backlog = workers_for(deps, len(uids)) > 1
+        if backlog:
+            # Start the fork server (a few hundred ms of imports) while the sizes are read.
+            process_context()
         if not uids:
             if cursor is None or cursor.uidvalidity != uidvalidity:
                 with deps.sessions.begin() as s:
@@ -158,7 +163,7 @@ def _poll_folder(deps: Deps, folder: str, report: PollReport, progress: Progress
 
         try:
             download: AbstractContextManager[Iterator[tuple[int, bytes | Path]]]
-            if workers_for(deps, len(uids)) > 1:
+            if backlog:
                 # A backlog: the download runs in a process of its own (bot.ingest.downloader), on its
                 # own connection, and writes the mails to the spool folder.
                 download = downloaded(
@@ -171,7 +176,7 @@ def _poll_folder(deps: Deps, folder: str, report: PollReport, progress: Progress
                 download = prefetched(
                     fetch_all, max_items=PREFETCH_ITEMS, max_bytes=PREFETCH_BYTES, weight=weight, discard=discard
                 )
-            with download as fetched:
+            with download as fetched, heap_frozen() if backlog else contextlib.nullcontext():
                 run_folder(deps, fetched, [source_of(u) for u in uids], suspects, spool, report, progress)
         finally:
             shutil.rmtree(spool, ignore_errors=True)

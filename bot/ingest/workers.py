@@ -17,15 +17,17 @@ Workers are started by a fork server (a clean process, not a copy of this one wi
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import select
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from multiprocessing import forkserver
 from multiprocessing.context import BaseContext
 from multiprocessing.synchronize import Event
@@ -168,12 +170,28 @@ def process_context() -> BaseContext:
     """The context every helper process of a poll is started from (workers, the downloader). With the
     fork server (the default) it is started at once, in a thread, with the reading code preloaded:
     the server imports it once per poller process (about half a second), while the first mails
-    download."""
+    download. The preload names ``__main__`` too: the server then runs the program's main script
+    once (guarded by ``if __name__ == "__main__"``, as multiprocessing requires anyway), and the
+    processes it forks find it in place instead of each running it again at start."""
     context = multiprocessing.get_context(START_METHOD)
     if context.get_start_method() == "forkserver":
-        context.set_forkserver_preload(["bot.ingest.prepare", "bot.ingest.downloader"])
+        context.set_forkserver_preload(["__main__", "bot.ingest.prepare", "bot.ingest.downloader"])
         threading.Thread(target=_start_fork_server, name="forkserver-start", daemon=True).start()
     return context
+
+
+@contextmanager
+def heap_frozen() -> Iterator[None]:
+    """Keep what exists now (the program's modules, the app, the catalogue: about 100,000 objects)
+    out of the cyclic garbage collector's full passes while a backlog is recorded: on 2,000 mails
+    those passes cost the recording thread 0.45 s, against 0.07 s with the heap frozen. The objects
+    are handed back at the end (``gc.unfreeze``), so whatever of them dies later is still collected
+    in a long-running scheduler."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _start_fork_server() -> None:
@@ -192,6 +210,7 @@ def _init_worker(root: str, sync_each: bool, own_addresses: frozenset[str], stop
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _worker = (Storage(Path(root), sync_each=sync_each), own_addresses, stop)
     threading.Thread(target=exit_with, args=(poller,), name="poller-watch", daemon=True).start()
+    gc.freeze()  # the imported code lives as long as the worker: keep it out of full collections
 
 
 def exit_with(pid: int) -> None:
