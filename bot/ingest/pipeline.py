@@ -56,6 +56,7 @@ from bot.ingest.prepare import Prepared
 from bot.ingest.record import Source
 from bot.ingest.settle import (
     Outcome,
+    Recorded,
     Unflushed,
     assess,
     process_prepared,
@@ -111,6 +112,11 @@ class Batch:
     _pending: list[tuple[Prepared, Source, Outcome]] = field(default_factory=list)
     _last: Source | None = None
     _unflushed: Unflushed = field(default_factory=Unflushed)
+
+    def know(self, recorded: Recorded) -> None:
+        """Dedupe against ``recorded`` first (a backlog); the database is asked only when it knows
+        something of the mail."""
+        self._unflushed.recorded = recorded
 
     def _open(self) -> Session:
         if self._session is None:
@@ -255,6 +261,10 @@ def run_folder(
     # Files are written without fsyncs; each commit that refers to them syncs the store first.
     preparer = Preparer(deps.storage.deferring(), spool, deps.own_addresses, workers)
     batch = Batch(deps, report, advanced)
+    if total >= PARALLEL_FROM:
+        # A backlog: read what is recorded once instead of asking for each mail (settle.Recorded).
+        with deps.sessions() as s:
+            batch.know(Recorded.read(s))
     queue: deque[_Job] = deque()
     in_flight_limit = IN_FLIGHT_PER_WORKER * preparer.workers if preparer.parallel else 2
     marked = 0  # sources[:marked] are marked in progress (or suspects, marked when handled alone)

@@ -326,3 +326,73 @@ def test_a_backlog_is_read_by_worker_processes_and_recorded_in_few_transactions(
     assert all(
         hashlib.sha256((app.storage.root / "files" / h[:2] / h[2:4] / h).read_bytes()).hexdigest() == h for h in shas
     )
+
+
+def _dedupe_queries(app, run):  # type: ignore[no-untyped-def]
+    """Run ``run()`` and count the per-mail dedupe queries it sends (settle._SAME_MAIL)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if (
+            statement.lstrip().upper().startswith("SELECT")
+            and "raw_sha256 =" in statement
+            and "dedupe_key =" in statement
+        ):
+            seen.append(statement)
+
+    event.listen(app.engine, "before_cursor_execute", note)
+    try:
+        return run(), len(seen)
+    finally:
+        event.remove(app.engine, "before_cursor_execute", note)
+
+
+def _backlog_with_rescan(app, dovecot) -> tuple[int, dict[str, int]]:  # type: ignore[no-untyped-def]
+    """30 mails recorded, then a rescan (new UIDVALIDITY) that also brings 4 new mails and one that
+    reuses a recorded Message-ID with other content (recorded under its variant key)."""
+    old = [submission(f"指标{n % 60 + 1}", [(f"{n}.pdf", doc(f"旧{n}"))], message_id=f"<old{n}@x>") for n in range(30)]
+    dovecot.append_many(old)
+    poll_once(app)
+    before = counts(app)
+    with app.sessions.begin() as s:
+        s.execute(update(MailboxCursor).values(uidvalidity=MailboxCursor.uidvalidity + 1))
+    new = [submission(f"指标{n}", [(f"新{n}.pdf", doc(f"新{n}"))], message_id=f"<new{n}@x>") for n in range(1, 5)]
+    reused = submission("指标9", [("另一份.pdf", doc("另一份"))], message_id="<old3@x>")
+    dovecot.append_many([*new, reused])
+    return 30, before
+
+
+def test_a_backlog_asks_the_database_only_about_mails_it_may_have(app, dovecot) -> None:
+    known, before = _backlog_with_rescan(app, dovecot)
+    report, queries = _dedupe_queries(app, lambda: poll_once(app))
+    assert (report.mails, report.duplicates) == (5, known)
+    # The 30 recorded mails and the one reusing a Message-ID are asked about; the 4 new ones are not.
+    assert queries == known + 1
+    after = counts(app)
+    assert after["mail"] == before["mail"] + 5
+    with app.sessions() as s:
+        keys = set(s.scalars(select(Mail.dedupe_key).where(Mail.message_id == "<old3@x>")))
+    assert len(keys) == 2 and any("#sha256:" in k for k in keys)
+
+
+def test_a_mail_another_writer_recorded_after_the_backlog_read_is_still_recorded_once(app, dovecot) -> None:
+    # The index of recorded mails is read at the start of a backlog; a second poller may record the
+    # same mails after that. Simulate it with an index that knows nothing: the unique dedupe key
+    # refuses the second insert, the batch is redone mail by mail, and each is found a duplicate.
+    import bot.ingest.pipeline as pipeline
+    from bot.ingest.settle import Recorded
+
+    known, before = _backlog_with_rescan(app, dovecot)
+    real = pipeline.Recorded.read
+    pipeline.Recorded.read = classmethod(lambda cls, s: Recorded())  # type: ignore[method-assign,assignment]
+    try:
+        report = poll_once(app)
+    finally:
+        pipeline.Recorded.read = real  # type: ignore[method-assign]
+    assert (report.mails, report.duplicates, report.errors) == (5, known, 0)
+    assert counts(app)["mail"] == before["mail"] + 5
+    with app.sessions() as s:
+        per_key = s.execute(select(Mail.dedupe_key, func.count()).group_by(Mail.dedupe_key)).all()
+    assert all(n == 1 for _, n in per_key)
