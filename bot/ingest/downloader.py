@@ -111,12 +111,13 @@ def _download(
     stop: Event,
     poller: int,
 ) -> None:
-    from bot.ingest.workers import exit_with
+    from bot.ingest.workers import HELPER_NICENESS, exit_with
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=exit_with, args=(poller,), name="poller-watch", daemon=True).start()
     gc.freeze()  # the imported code lives as long as this process
+    os.nice(HELPER_NICENESS)  # below the recording thread (bot.ingest.workers)
     try:
         with MailboxClient(settings) as box:
             if box.uidvalidity != uidvalidity:

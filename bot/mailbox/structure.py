@@ -192,5 +192,5 @@ def mail_info(uid: int, data: Mapping[bytes, Any], *, with_parts: bool = True) -
     if isinstance(when, datetime):
         # A naive value (normalise_times left on) is local time; make it aware before converting.
         internaldate = when.astimezone(UTC)
-    parts = parse_bodystructure(structure) if with_parts else ()
+    parts = parse_bodystructure(structure) if with_parts and structure is not None else ()
     return MailInfo(uid=uid, size=size, internaldate=internaldate, parts=parts)
