@@ -7,9 +7,13 @@ import base64
 import binascii
 import hashlib
 import io
+import itertools
+import os
 import quopri
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.mime.transfer import (
     Base64Writer,
@@ -157,3 +161,27 @@ def test_a_part_without_begin_is_passed_on_beyond_the_look_ahead() -> None:
 )
 def test_writer_for(encoding: str | None, kind: type[RawWriter]) -> None:
     assert type(writer_for(encoding, io.BytesIO())) is kind
+
+
+@settings(max_examples=int(os.environ.get("INTAKE_HYPOTHESIS_EXAMPLES", 300)), deadline=None)
+@given(
+    data=st.binary(max_size=3000),
+    width=st.integers(min_value=4, max_value=200),
+    newline=st.sampled_from([b"\r\n", b"\n"]),
+    cuts=st.lists(st.integers(min_value=0, max_value=5000), max_size=12),
+)
+def test_base64_of_any_data_wrapped_and_cut_anywhere_decodes_to_it(
+    data: bytes, width: int, newline: bytes, cuts: list[int]
+) -> None:
+    # The SIMD decoder sees only whole quanta of alphabet characters; whatever the line width, the
+    # line ends and where the chunks fall, the bytes are the ones encoded and nothing is reported.
+    flat = base64.b64encode(data)
+    encoded = newline.join(flat[i : i + width] for i in range(0, len(flat), width)) + newline
+    writer = Base64Writer(io.BytesIO())
+    edges = sorted({min(c, len(encoded)) for c in cuts} | {0, len(encoded)})
+    for start, end in itertools.pairwise(edges):
+        writer.write(encoded[start:end])
+    writer.finish()
+    assert output(writer) == data
+    assert writer.damage is None
+    assert writer.written == len(data)
