@@ -18,6 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
+from bot.mime import boundaries
 from bot.mime.bigparts import Diverter
 from bot.mime.transfer import RawWriter, writer_for
 
@@ -208,6 +209,7 @@ def header_text(message: Message, name: str) -> str:
 
 
 def feed(chunks: Iterable[bytes], spool: Spool) -> Message:
+    boundaries.install()  # no regular expression compiled per multipart (bot.mime.boundaries)
     parser = BytesFeedParser(_factory=partial(SpoolingMessage, spool=spool), policy=compat32)
     for chunk in chunks:
         parser.feed(chunk)
