@@ -70,7 +70,7 @@ STEPS: dict[str, list[tuple[str, str]]] = {
         ("bot/ingest/storage.py", "store_raw"),
         ("bot/ingest/storage.py", "store_raw_file"),
     ],
-    "read documents": [("bot/ingest/validate.py", "extract_texts")],
+    "read documents": [("bot/ingest/documents.py", "extract_texts")],
     # the recording thread (bot.ingest.pipeline / settle)
     "record (all)": [("bot/ingest/settle.py", "record_prepared")],
     "record rows": [("bot/ingest/record.py", "add_mail"), ("bot/ingest/record.py", "record_submission")],

@@ -18,8 +18,21 @@ from __future__ import annotations
 import errno
 from typing import Any
 
-from db.errors import describe as describe_db
-from db.errors import is_unavailable
+
+def describe_db(exc: BaseException) -> str:
+    # db.errors (SQLAlchemy's exception classes) is imported on first use, not with this module: the
+    # worker processes that read mails import this module and never touch a database, and their fork
+    # server starts faster without SQLAlchemy (bot.ingest.workers).
+    from db.errors import describe
+
+    return describe(exc)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    from db.errors import is_unavailable as unavailable
+
+    return unavailable(exc)
+
 
 _RESUME = "已登记的邮件不受影响；这封及之后的邮件尚未登记，问题解决后下次收信会从这里继续，不会丢失或重复。"
 

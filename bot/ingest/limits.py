@@ -9,7 +9,7 @@ A 5 MB subject took minutes to decode and hundreds of MB to match, and came back
   unfolded line, at the last blank before the limit;
 - ``bound`` (IncomingMail -> IncomingMail, after parsing): subject, sender name, Message-ID, file names
   and body text clipped to what display, matching and the database's indexes can use, and cleaned of
-  control characters as ``db.hygiene`` would store them.
+  control characters as ``db.hygiene`` would store them (``db.cleaning``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import BinaryIO
 
 from bot.mime.mail import DecodedText, IncomingMail, Material
 from bot.mime.parse import parse_message, parse_message_file
-from db.hygiene import clean_text
+from db.cleaning import clean_text
 
 MAX_FIELD_BYTES = 32 * 1024  # a To: with 300 recipients is about 12 KB
 MAX_SUBJECT_CHARS = 1000

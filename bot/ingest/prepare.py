@@ -3,7 +3,7 @@
 ``prepare`` does everything about a mail that costs CPU or disk and needs no database: hash and keep
 the raw .eml, parse it (header fields clipped first, ``bot.ingest.limits``), classify it
 (``rules.mailkind``), store the files of a submission in the content-addressed store, and read its
-documents in capped child processes (``bot.ingest.validate.extract_texts``). The answer, ``Prepared``,
+documents in capped child processes (``bot.ingest.documents.extract_texts``). The answer, ``Prepared``,
 is a plain picklable value: ``bot.ingest.workers`` runs ``prepare`` in a small process pool, and the
 poll records the answers one by one, in UID order, in its single writer.
 
@@ -28,11 +28,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from bot.ingest.documents import extract_texts
 from bot.ingest.download import sha256_of
 from bot.ingest.faults import describe, is_transient
 from bot.ingest.limits import bound, parse_within_limits
 from bot.ingest.storage import Storage
-from bot.ingest.validate import extract_texts
 from bot.mime.mail import IncomingMail
 from bot.mime.parse import ParseError
 from bot.mime.textextract import Extracted, ExtractionStopped

@@ -2,8 +2,9 @@
 
 Two steps, so that no document is parsed while the database is locked:
 
-1. ``extract_texts`` (before the mail's transaction): the text of every file that may be read, each
-   in a capped child process (``bot.mime.textextract``), keyed by content hash;
+1. ``bot.ingest.documents.extract_texts`` (before the mail's transaction, in the poll's worker
+   processes): the text of every file that may be read, each in a capped child process
+   (``bot.mime.textextract``), keyed by content hash;
 2. ``validate_mail`` (inside the transaction that records the mail, after ``record_submission``):
    writes what the texts show as ``problem`` rows (shown in the receipt and the digest) and, where
    the coordinator must decide, review items:
@@ -23,18 +24,15 @@ Two steps, so that no document is parsed while the database is locked:
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.ingest.documents import extract_texts
 from bot.ingest.record import Recorded
 from bot.ingest.storage import Storage
-from bot.mime.textextract import DEFAULT_LIMITS, Extracted, ExtractLimits, extract_text
-from bot.mime.textreaders import TIME
+from bot.mime.textextract import Extracted
 from db.models import Assignment, Attachment, Mail, Problem, ReviewItem
 from rules import codes
 from rules.catalogue import Catalogue
@@ -44,8 +42,6 @@ from rules.wordcount import TEXT_EXTENSIONS, extension, statement_limit
 log = logging.getLogger(__name__)
 
 _NOT_READ = Extracted(None, reason="文件未读取")
-LIMITS = DEFAULT_LIMITS  # what reading one document may cost (bot.mime.textreaders.ExtractLimits)
-MAIL_SECONDS = 120.0  # what reading all documents of one mail may take together
 
 
 @dataclass
@@ -54,32 +50,6 @@ class Validation:
 
     counts: dict[int, int] = field(default_factory=dict)  # id() of the file row -> 字数 (statements only)
     problems: list[str] = field(default_factory=list)  # problem codes added
-
-
-def extract_texts(
-    files: Iterable[tuple[str, Path, str]],
-    *,
-    limits: ExtractLimits | None = None,
-    should_stop: Callable[[], bool] | None = None,
-) -> dict[str, Extracted]:
-    """The text of every file that validation reads, from (sha256, path, file name); one child
-    process per distinct content. Call it outside any transaction: a document may take seconds. The
-    documents of one mail share ``MAIL_SECONDS``; what is left when it is used up is over the limit."""
-    texts: dict[str, Extracted] = {}
-    limits = limits or LIMITS
-    deadline = time.monotonic() + MAIL_SECONDS
-    for sha256, path, filename in files:
-        if sha256 in texts or extension(filename) not in TEXT_EXTENSIONS:
-            continue
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            texts[sha256] = Extracted(None, reason=f"这封邮件的文档读取时间（{MAIL_SECONDS:.0f} 秒）已用完", limit=TIME)
-        else:
-            capped = replace(limits, wall_seconds=min(limits.wall_seconds, remaining))
-            texts[sha256] = extract_text(path, filename, capped, should_stop=should_stop)
-        if texts[sha256].limit is not None:
-            log.warning("file %s (%s) over a limit: %s", filename, sha256[:12], texts[sha256].reason)
-    return texts
 
 
 def stored_texts(s: Session, mail: Mail, storage: Storage) -> dict[str, Extracted]:

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-import bot.ingest.validate
-from bot.ingest.validate import extract_texts
+import bot.ingest.documents
+from bot.ingest.documents import extract_texts
 from tests.support.bombs import pdf_bomb
 from tests.support.docs import make_docx
 
 
 def test_the_budget_of_a_mail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bot.ingest.validate, "MAIL_SECONDS", 1.0)
+    monkeypatch.setattr(bot.ingest.documents, "MAIL_SECONDS", 1.0)
     files = []
     for n in range(3):
         data = pdf_bomb(4, 20 + n)  # each would take the reader minutes
