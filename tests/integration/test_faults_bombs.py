@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+import bot.ingest.documents
 import bot.ingest.poll
-import bot.ingest.validate
 from bot.app import Deps
 from bot.ingest.poll import poll_once
 from bot.mime.textreaders import DEFAULT_LIMITS
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def app(tmp_path: Path, db_url: str, dovecot: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deps]:
     # One CPU second for a document, so the PDF time bomb is stopped quickly.
-    monkeypatch.setattr(bot.ingest.validate, "LIMITS", replace(DEFAULT_LIMITS, cpu_seconds=1))
+    monkeypatch.setattr(bot.ingest.documents, "LIMITS", replace(DEFAULT_LIMITS, cpu_seconds=1))
     deps = app_for(tmp_path, db_url, dovecot)
     yield deps
     deps.close()

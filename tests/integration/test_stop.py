@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-import bot.ingest.validate
+import bot.ingest.documents
 from bot.app import Deps, build
 from bot.config import load_config
 from bot.ingest.poll import poll_once
@@ -149,7 +149,7 @@ def test_sigterm_while_a_document_is_read(
     assert seconds < systemd_stop_timeout()
     assert _recorded(deps) == 1  # the slow one is not recorded half-read ...
     assert not _reading(proc.pid)
-    monkeypatch.setattr(bot.ingest.validate, "LIMITS", replace(DEFAULT_LIMITS, cpu_seconds=1))
+    monkeypatch.setattr(bot.ingest.documents, "LIMITS", replace(DEFAULT_LIMITS, cpu_seconds=1))
     assert poll_once(deps).mails == 1  # ... and the next poll records it
     assert_invariant(deps, mails, sent=[m.data for m in smtpd_tls.messages])
 
