@@ -113,7 +113,7 @@ def _quiet_imaplib(client: IMAPClient) -> None:
     its logger. At that level imaplib formats the repr of every literal it reads, and of the whole
     list of a FETCH's answers, before the logger decides to drop the line: for a mail of N bytes that
     is a string of up to 4N characters, built and thrown away twice. On a backlog it was 60% of the
-    download's CPU, and a 40 MB mail cost hundreds of MB of memory for a line nobody reads.
+    download's CPU (a large mail, streamed in 1 MiB pieces, paid it per piece).
     imapclient offers no switch for it, hence the private attribute (pinned by a test)."""
     client._imap.debug = 0
 
