@@ -153,7 +153,9 @@ def charset_alias(name: str) -> str:
 
     Unknown labels are returned lower-cased and stripped (``codecs.lookup`` decides later).
     """
-    label = name.strip().strip('"').strip().lower()
+    # A NUL cannot be in any codec's name, and codecs.lookup (like every decode given such a name)
+    # raises ValueError, not LookupError, for it: make it a name that is merely unknown.
+    label = name.strip().strip('"').strip().lower().replace("\x00", "\ufffd")
     if label in _GB18030_LABELS:
         return "gb18030"
     if label in _W3C_SUPERSETS:
@@ -202,7 +204,7 @@ def _candidates(charset: str | None, hint: str | None) -> list[str]:
 def _codec_name(label: str) -> str:
     try:
         return codecs.lookup(label).name.replace("-", "_")
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
         return label
 
 

@@ -81,13 +81,14 @@ class Walk:
             self.defects.append(f"MIME 结构嵌套超过 {MAX_DEPTH} 层，更深的部分未读取")
             return
         ctype = part.get_content_type()
-        payload = part.get_payload()
         if ctype == "message/rfc822":
             self._forwarded(part, depth)
-        elif isinstance(payload, list):
-            # multipart/*, and message/* subtypes other than rfc822 (delivery-status: header blocks)
+        elif part.is_multipart():
+            # multipart/*, and message/* subtypes other than rfc822 (delivery-status: header blocks).
+            # Asked without get_payload(): on a leaf of 8-bit text it decodes with the charset
+            # parameter, and a NUL in that raises ValueError where the stdlib expects LookupError.
             if ctype.startswith("multipart/"):
-                for sub in payload:
+                for sub in part.get_payload():
                     if isinstance(sub, Message):
                         self.visit(sub, origin, container, depth + 1)
                 self._epilogue(part, origin, container, depth)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import tracemalloc
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -587,7 +588,11 @@ _CORPUS = [path.read_bytes() for path in sorted((Path(__file__).parents[1] / "co
 _DAMAGE = [b"\r\n", b"=?", b"?=", b";", b'"', b"--", b"\r\n\r\n", b"*0*=", b"%", b"\xff", b"=", b"\x00"]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=int(os.environ.get("INTAKE_HYPOTHESIS_EXAMPLES", 150)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(
     index=st.integers(0, len(_CORPUS) - 1),
     edits=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.sampled_from(_DAMAGE), st.integers(0, 200))),
@@ -690,3 +695,18 @@ def test_parts_after_a_reused_boundary_are_read(tmp_path: Path) -> None:
     assert parsed.body_text == "见附件。"
     assert parsed.skipped == [Skipped("multipart/alternative", "empty-part")]
     assert any("结束分隔线之后" in defect for defect in parsed.defects)
+
+
+def test_a_nul_in_a_charset_name_is_an_unknown_charset_not_a_crash(tmp_path: Path) -> None:
+    # codecs.lookup and bytes.decode raise ValueError, not LookupError, for a name with a NUL: found
+    # by the damaged-corpus property (a NUL written over a charset parameter / encoded-word label).
+    raw = (
+        b"From: a@example.cn\r\nSubject: =?gb\x002312?B?1rix6jEy?=\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        b'--b\r\nContent-Type: text/plain; charset="gb\x00k"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n'
+        + "材料见附件".encode("gbk")
+        + b"\r\n--b--\r\n"
+    )
+    parsed = parse_message(raw, tmp_path)
+    assert parsed.from_addr == "a@example.cn"
+    assert parsed.body_text  # read with a fallback, not lost
