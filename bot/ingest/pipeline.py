@@ -77,9 +77,11 @@ log = logging.getLogger(__name__)
 
 BATCH_MAILS = 50
 BATCH_SECONDS = 1.0
-# Mails handed to workers and not yet recorded: enough to keep every worker busy, few enough that
-# the bytes they hold stay small (each is also bounded by ``IN_FLIGHT_BYTES``).
-IN_FLIGHT_PER_WORKER = 4
+# Mails handed to workers and not yet recorded: enough to keep every worker busy while the recording
+# thread commits a batch (with 4 per worker, the workers ran dry at every commit and both cores were
+# busy only 75% of a backlog: 2,000 mails in 8.65 s on average against 7.28 s with 16), few enough
+# that the bytes they hold stay small (each is also bounded by ``IN_FLIGHT_BYTES``).
+IN_FLIGHT_PER_WORKER = 16
 IN_FLIGHT_BYTES = 32 * 1024 * 1024
 # Fewer new mails than this are read in-process: starting workers costs more than it saves (a usual
 # poll brings a handful of mails; a first start or a rescan brings hundreds).
