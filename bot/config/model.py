@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -147,14 +148,19 @@ class Config:
 
     def section_of(self, address: str) -> str | None:
         """The section whose ``senders`` include ``address`` (case-insensitive), else None."""
-        addr = address.strip().lower()
-        for s in self.sections:
-            if addr in s.senders:
-                return s.name
-        return None
+        return section_of(self.sections, address)
 
     def section(self, name: str) -> SectionConfig | None:
         return next((s for s in self.sections if s.name == name), None)
+
+
+def section_of(sections: Iterable[SectionConfig], address: str) -> str | None:
+    """The first of ``sections`` whose ``senders`` include ``address`` (case-insensitive), else None."""
+    addr = address.strip().lower()
+    for s in sections:
+        if addr in s.senders:
+            return s.name
+    return None
 
 
 def os_reason(exc: OSError) -> str:

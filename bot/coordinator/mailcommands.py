@@ -47,6 +47,7 @@ from bot.coordinator.actions import (
 )
 from bot.coordinator.flags import clear_flag
 from bot.coordinator.refs import explain_unknown
+from bot.ingest import findings
 from bot.mime.mail import IncomingMail, Material, Skipped
 from bot.outgoing.compose import compose
 from bot.outgoing.messages import CommandReplyContext, IndicatorRef, MailContext, ReturnNoticeContext
@@ -84,7 +85,7 @@ class Route:
 
 
 def known_sections(deps: Deps) -> tuple[str, ...]:
-    return tuple(dict.fromkeys((*deps.catalogue.sections, *(s.name for s in deps.config.sections))))
+    return findings.known_sections(deps.catalogue, deps.config.sections)
 
 
 def coordinator_address(deps: Deps, address: str) -> str | None:
@@ -97,12 +98,15 @@ def is_coordinator(deps: Deps, address: str) -> bool:
     return coordinator_address(deps, address) is not None
 
 
-def route(deps: Deps, mail: IncomingMail, kind: MailKind, sender: SenderVerdict) -> Route:
-    """Whether ``mail`` carries commands (or confirms held ones), and what to do with them."""
+def route(
+    deps: Deps, mail: IncomingMail, kind: MailKind, sender: SenderVerdict, parsed: Commands | None = None
+) -> Route:
+    """Whether ``mail`` carries commands (or confirms held ones), and what to do with them.
+    ``parsed``: the commands of its text when a worker read them already (``bot.ingest.findings``)."""
     if kind is not MailKind.SUBMISSION:
         return Route()
     files = bool(mail.materials or mail.cloud_links)
-    commands = parse_commands(mail.subject.text, mail.body_text, known_sections(deps))
+    commands = parsed if parsed is not None else parse_commands(mail.subject.text, mail.body_text, known_sections(deps))
     if sender.address and is_coordinator(deps, sender.address) and not files:
         quoted = codes_in(mail.subject.text, mail.body_text)
         pending: PendingCommand | None = None

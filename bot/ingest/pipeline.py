@@ -52,6 +52,7 @@ from bot.app import Deps
 from bot.ingest import quarantine
 from bot.ingest.download import discard
 from bot.ingest.faults import is_transient
+from bot.ingest.findings import RuleInputs
 from bot.ingest.prepare import Prepared
 from bot.ingest.record import Source
 from bot.ingest.settle import (
@@ -148,7 +149,7 @@ class Batch:
                 return
             self.alone(prepared, source)
             return
-        assessed = assess(self.deps, prepared.mail, prepared.kind)
+        assessed = assess(self.deps, prepared.mail, prepared.kind, prepared.findings)
         if assessed.alone:
             self.alone(prepared, source)
             return
@@ -261,7 +262,8 @@ def run_folder(
     position = {src.uid: i for i, src in enumerate(sources)}
     workers = workers_for(deps, total)
     # Files are written without fsyncs; each commit that refers to them syncs the store first.
-    preparer = Preparer(deps.storage.deferring(), spool, deps.own_addresses, workers)
+    rules = RuleInputs.of(deps.config, deps.catalogue)
+    preparer = Preparer(deps.storage.deferring(), spool, deps.own_addresses, workers, rules)
     batch = Batch(deps, report, advanced)
     if total >= PARALLEL_FROM:
         # A backlog: read what is recorded once instead of asking for each mail (settle.Recorded).

@@ -1,9 +1,10 @@
-"""The database-free half of reading one mail: parse, store, read documents.
+"""The database-free half of reading one mail: parse, store, read documents, apply the pure rules.
 
 ``prepare`` does everything about a mail that costs CPU or disk and needs no database: hash and keep
 the raw .eml, parse it (header fields clipped first, ``bot.ingest.limits``), classify it
-(``rules.mailkind``), store the files of a submission in the content-addressed store, and read its
-documents in capped child processes (``bot.ingest.documents.extract_texts``). The answer, ``Prepared``,
+(``rules.mailkind``), store the files of a submission in the content-addressed store, read its
+documents in capped child processes (``bot.ingest.documents.extract_texts``), and, given the rules'
+inputs, find what the rules say of it (``bot.ingest.findings``). The answer, ``Prepared``,
 is a plain picklable value: ``bot.ingest.workers`` runs ``prepare`` in a small process pool, and the
 poll records the answers one by one, in UID order, in its single writer.
 
@@ -31,6 +32,7 @@ from pathlib import Path
 from bot.ingest.documents import extract_texts
 from bot.ingest.download import sha256_of
 from bot.ingest.faults import describe, is_transient
+from bot.ingest.findings import Findings, RuleInputs, find
 from bot.ingest.limits import bound, parse_within_limits
 from bot.ingest.storage import Storage
 from bot.mime.mail import IncomingMail
@@ -59,6 +61,7 @@ class Prepared:
     failure: str | None = None  # an unexpected exception (a bug): ``describe()`` of it
     failure_trace: str = ""  # its traceback, for the log of the process that records it
     out_of_memory: bool = False  # MemoryError while reading it: counts like dying on it
+    findings: Findings | None = None  # what the rules find in a submission (None: the recorder finds it)
 
 
 def prepare(
@@ -69,8 +72,10 @@ def prepare(
     *,
     should_stop: Callable[[], bool] | None = None,
     raw_sha: str | None = None,
+    rules: RuleInputs | None = None,
 ) -> Prepared:
-    """Read one mail (bytes, or a spooled .eml) and store what it brings.
+    """Read one mail (bytes, or a spooled .eml) and store what it brings; with ``rules``, also find
+    what the rules say of it (``Prepared.findings``).
 
     Raises only what must stop the poll: a transient fault (disk, memory: ``bot.ingest.faults``) as
     ``OSError``, and ``ExtractionStopped`` when ``should_stop`` said so while a document was read.
@@ -87,7 +92,10 @@ def prepare(
         raw_path = storage.store_raw(raw, raw_sha)
     workdir = _workdir(spool)
     try:
-        return _read(data if data is not None else raw, raw_sha, raw_path, storage, workdir, own_addresses, should_stop)
+        prepared = _read(
+            data if data is not None else raw, raw_sha, raw_path, storage, workdir, own_addresses, should_stop
+        )
+        return _with_findings(prepared, rules) if rules is not None else prepared
     except MemoryError:
         return Prepared(raw_sha, raw_path, out_of_memory=True)
     except Exception as exc:
@@ -98,6 +106,20 @@ def prepare(
         return Prepared(raw_sha, raw_path, failure=describe(exc), failure_trace=traceback.format_exc())
     finally:
         _empty(workdir)
+
+
+def _with_findings(prepared: Prepared, rules: RuleInputs) -> Prepared:
+    if prepared.mail is None or prepared.kind is None:
+        return prepared
+    try:
+        return replace(prepared, findings=find(prepared.mail, prepared.kind, rules))
+    except Exception as exc:
+        if isinstance(exc, MemoryError) or is_transient(exc):
+            raise
+        # A bug in a rule, or a file gone: the recorder applies the same rules again, where such a
+        # failure is handled as it always was (the mail is kept as an error row), with the parse kept.
+        log.debug("findings of mail %s failed; the recorder finds them", prepared.raw_sha, exc_info=True)
+        return prepared
 
 
 def _workdir(spool: Path) -> Path:

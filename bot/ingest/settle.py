@@ -27,6 +27,7 @@ from bot.coordinator.mailcommands import Route, handle_command_mail, note_refuse
 from bot.ingest import quarantine
 from bot.ingest.download import sha256_of
 from bot.ingest.faults import describe, is_transient
+from bot.ingest.findings import Findings
 from bot.ingest.prepare import Prepared
 from bot.ingest.record import KnownVersions, Source, add_mail, add_unparseable, dedupe_key, record_submission
 from bot.ingest.trust import not_material_files, sender_of, submission_facts
@@ -251,10 +252,12 @@ class Assessed:
         return c.confirms is not None or c.obey or c.authority is Authority.CONFIRM
 
 
-def assess(deps: Deps, mail: IncomingMail, kind: MailKind) -> Assessed:
+def assess(deps: Deps, mail: IncomingMail, kind: MailKind, findings: Findings | None = None) -> Assessed:
+    """Who sent ``mail`` and what it commands, decided here (``findings``, a worker's, only spare
+    the parsing of the commands' text: their authority is decided by ``route``)."""
     sender = sender_of(deps, mail)  # rules.sender: the one trust verdict everything below reads
     section = deps.config.section_of(sender.address) if sender.trusted else None
-    return Assessed(sender, section, route(deps, mail, kind, sender))
+    return Assessed(sender, section, route(deps, mail, kind, sender, findings.commands if findings else None))
 
 
 def _record_alone(deps: Deps, prepared: Prepared, source: Source) -> Outcome:
@@ -264,7 +267,7 @@ def _record_alone(deps: Deps, prepared: Prepared, source: Source) -> Outcome:
         if _duplicate_or_key(s, mail, prepared.raw_sha) is None:
             _advance(deps, source)
             return Outcome("duplicate")
-    assessed = assess(deps, mail, kind)
+    assessed = assess(deps, mail, kind, prepared.findings)
     if assessed.alone:
         return _command(deps, prepared, source, assessed)
     with deps.sessions.begin() as s:
@@ -340,10 +343,16 @@ def record_prepared(
         )  # fmt: skip
         return Outcome("ignored", None, kind.value, row=row)
 
-    refused = not_material_files(mail)  # rules.material: executables, damaged parts, unopened containers
-    decision = evaluate(
-        mail.subject.text, [m.filename.text for m in mail.materials], deps.catalogue, mail.body_text, section=section
-    )
+    # rules.material (executables, damaged parts, unopened containers) and rules.match: found by the
+    # worker that read the mail when it could (bot.ingest.findings), for the section decided here.
+    findings = prepared.findings
+    refused = findings.refused if findings is not None else not_material_files(mail)
+    decision = findings.for_section(section) if findings is not None else None
+    if decision is None:
+        decision = evaluate(
+            mail.subject.text, [m.filename.text for m in mail.materials], deps.catalogue, mail.body_text,
+            section=section,
+        )  # fmt: skip
     plan = disposition(
         decision, section, deps.catalogue, from_addr=mail.from_addr or mail.from_name,
         has_cloud_links=bool(mail.cloud_links), unverified=None if sender.trusted else sender.doubt,

@@ -7,46 +7,22 @@ headers and the spooled files, so that ``bot.ingest.poll`` makes each decision w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from bot.app import Deps
-from bot.mime.mail import IncomingMail, Material, Skipped
+from bot.ingest.findings import not_material_files, not_material_of, sender_verdict
+from bot.mime.mail import IncomingMail
 from bot.mime.sender import parse_recipients
-from rules.authresults import authenticate, domain_of
+from rules.authresults import domain_of
 from rules.decision import Decision
-from rules.material import HEAD_BYTES, NotMaterial, not_material
+from rules.material import NotMaterial
 from rules.receipting import Submission, bulk_like, phishing_like
-from rules.sender import SenderVerdict, verdict
+from rules.sender import SenderVerdict
+
+__all__ = ["names_indicator", "not_material_files", "not_material_of", "sender_of", "submission_facts"]
 
 
 def sender_of(deps: Deps, mail: IncomingMail) -> SenderVerdict:
-    """The sender verdict: the parser's doubts and the topmost ``Authentication-Results`` (the parser
-    keeps the first occurrence of each header, which is the topmost)."""
-    coordinator = deps.config.coordinator
-    auth = authenticate(mail.headers.get("authentication-results"), mail.from_addr, coordinator.authserv_ids)
-    return verdict(mail.from_addr, mail.sender_doubt, auth)
-
-
-def not_material_files(mail: IncomingMail) -> dict[int, NotMaterial]:
-    """Index of each file that is not material, and why: executables by content and real extension,
-    damaged transfer encodings, and containers intake kept unopened (their ``Skipped`` entry carries
-    the container's own name)."""
-    return not_material_of(mail.materials, mail.skipped)
-
-
-def not_material_of(materials: Sequence[Material], skipped: Sequence[Skipped]) -> dict[int, NotMaterial]:
-    """``not_material_files`` for any list of materials (a cloud file fetched by hand, too)."""
-    unopened = {s.name: s.reason for s in skipped}
-    found: dict[int, NotMaterial] = {}
-    for index, material in enumerate(materials):
-        with material.path.open("rb") as f:
-            head = f.read(HEAD_BYTES)
-        why = not_material(
-            material.filename.text, head, damage=material.damage, unopened=unopened.get(material.filename.text)
-        )
-        if why is not None:
-            found[index] = why
-    return found
+    """The sender verdict under the configured ``[coordinator] authserv_ids`` (``findings.sender_verdict``)."""
+    return sender_verdict(mail, deps.config.coordinator.authserv_ids)
 
 
 def names_indicator(decision: Decision, refused: dict[int, NotMaterial]) -> bool:

@@ -34,6 +34,7 @@ from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import TypeVar
 
+from bot.ingest.findings import RuleInputs
 from bot.ingest.prepare import Prepared, prepare
 from bot.ingest.storage import Storage
 
@@ -66,11 +67,19 @@ def worker_count(configured: int = 0) -> int:
 class Preparer:
     """``submit`` a mail, get a future of its ``Prepared``; inline when there is one worker."""
 
-    def __init__(self, storage: Storage, spool: Path, own_addresses: frozenset[str], workers: int) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        spool: Path,
+        own_addresses: frozenset[str],
+        workers: int,
+        rules: RuleInputs | None = None,
+    ) -> None:
         self.storage = storage
         self.spool = spool
         self.own_addresses = own_addresses
         self.workers = workers
+        self.rules = rules  # given: the workers also find what the rules say (bot.ingest.findings)
         self._context = process_context() if workers > 1 else None
         self._stop: Event | None = self._context.Event() if self._context is not None else None
         self._pool: ProcessPoolExecutor | None = None
@@ -88,7 +97,7 @@ class Preparer:
                 self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare")
             return self._thread.submit(
                 prepare, raw, self.storage, self.spool, self.own_addresses, should_stop=self._stop_asked,
-                raw_sha=raw_sha,
+                raw_sha=raw_sha, rules=self.rules,
             )  # fmt: skip
         return self._task(_prepare_in_worker, raw, self.spool, raw_sha)
 
@@ -98,7 +107,9 @@ class Preparer:
             assert stop is not None
             self._pool = ProcessPoolExecutor(
                 self.workers, mp_context=self._context, initializer=_init_worker,
-                initargs=(str(self.storage.root), self.storage.sync_each, self.own_addresses, stop, os.getpid()),
+                initargs=(
+                    str(self.storage.root), self.storage.sync_each, self.own_addresses, stop, os.getpid(), self.rules,
+                ),
             )  # fmt: skip
         try:
             return self._pool.submit(fn, *args)
@@ -206,14 +217,16 @@ def _start_fork_server() -> None:
 
 # -- in the worker ----------------------------------------------------------------------------------
 
-_worker: tuple[Storage, frozenset[str], Event] | None = None
+_worker: tuple[Storage, frozenset[str], Event, RuleInputs | None] | None = None
 
 
-def _init_worker(root: str, sync_each: bool, own_addresses: frozenset[str], stop: Event, poller: int) -> None:
+def _init_worker(
+    root: str, sync_each: bool, own_addresses: frozenset[str], stop: Event, poller: int, rules: RuleInputs | None
+) -> None:
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _worker = (Storage(Path(root), sync_each=sync_each), own_addresses, stop)
+    _worker = (Storage(Path(root), sync_each=sync_each), own_addresses, stop, rules)
     threading.Thread(target=exit_with, args=(poller,), name="poller-watch", daemon=True).start()
     gc.freeze()  # the imported code lives as long as the worker: keep it out of full collections
     os.nice(HELPER_NICENESS)
@@ -252,5 +265,5 @@ def _prepare_many_in_worker(raws: list[bytes | Path], spool: Path) -> list[Prepa
 
 def _prepare_in_worker(raw: bytes | Path, spool: Path, raw_sha: str | None) -> Prepared:
     assert _worker is not None, "worker not initialised"
-    storage, own_addresses, stop = _worker
-    return prepare(raw, storage, spool, own_addresses, should_stop=stop.is_set, raw_sha=raw_sha)
+    storage, own_addresses, stop, rules = _worker
+    return prepare(raw, storage, spool, own_addresses, should_stop=stop.is_set, raw_sha=raw_sha, rules=rules)

@@ -190,6 +190,7 @@ def test_two_pollers_at_once_record_each_mail_once(tmp_path: Path, db_url: str, 
 
 
 def test_a_mail_that_breaks_processing_is_kept_and_the_poll_goes_on(app, dovecot, monkeypatch) -> None:
+    import bot.ingest.findings
     import bot.ingest.poll
     import bot.ingest.settle
 
@@ -200,6 +201,9 @@ def test_a_mail_that_breaks_processing_is_kept_and_the_poll_goes_on(app, dovecot
             raise RuntimeError("simulated bug")
         return real(subject, *args, **kwargs)
 
+    # The matcher runs where the mail is read (bot.ingest.findings); a failure there leaves it to the
+    # recorder, which runs it again: the bug is met in both places.
+    monkeypatch.setattr(bot.ingest.findings, "evaluate", breaks_on_one)
     monkeypatch.setattr(bot.ingest.settle, "evaluate", breaks_on_one)
     dovecot.append(submission("指标12 炸", [("a.pdf", doc("a"))]))
     dovecot.append(submission("指标24", [("b.pdf", doc("b"))]))
@@ -282,6 +286,7 @@ def test_a_backlog_is_read_by_worker_processes_and_recorded_in_few_transactions(
     machine with more than one core)."""
     from sqlalchemy import event
 
+    import bot.ingest.settle
     import bot.ingest.workers
 
     mails = [
@@ -302,14 +307,38 @@ def test_a_backlog_is_read_by_worker_processes_and_recorded_in_few_transactions(
         nonlocal commits
         commits += 1
 
+    # The rules that need no database ran where the mails were read (bot.ingest.findings): the
+    # recording thread, the serial step, matches nothing again.
+    matched_here = 0
+    real_evaluate, real_refused = bot.ingest.settle.evaluate, bot.ingest.settle.not_material_files
+
+    def evaluate(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal matched_here
+        matched_here += 1
+        return real_evaluate(*args, **kwargs)
+
+    def refused(mail):  # type: ignore[no-untyped-def]
+        nonlocal matched_here
+        matched_here += 1
+        return real_refused(mail)
+
     event.listen(app.engine, "commit", count)
     try:
         bot.ingest.workers.Preparer.submit_many = submit  # type: ignore[method-assign]
+        bot.ingest.settle.evaluate = evaluate
+        bot.ingest.settle.not_material_files = refused
         report = poll_once(app)
     finally:
         bot.ingest.workers.Preparer.submit_many = real  # type: ignore[method-assign]
+        bot.ingest.settle.evaluate = real_evaluate
+        bot.ingest.settle.not_material_files = real_refused
         event.remove(app.engine, "commit", count)
     assert report.mails == 60 and report.errors == 0
+    assert matched_here == 0
+    # Each file counts for the indicator its subject and name give, or (another section's indicator
+    # sent by 支队) waits for the coordinator: the decisions the recorder would have made.
+    assert assigned(app) <= {(str(n % 60 + 1), "支队", f"{n % 60 + 1}-材料{n}.pdf") for n in range(60)}
+    assert counts(app)["assignment"] + counts(app)["review"] == 60 and counts(app)["assignment"] > 0
     # The heap frozen for the backlog is handed back to the collector: a scheduler that polls for
     # weeks would otherwise never collect what those objects leave behind.
     assert gc.get_freeze_count() == 0
