@@ -71,6 +71,8 @@ STEPS: dict[str, list[tuple[str, str]]] = {
         ("bot/ingest/storage.py", "store_raw_file"),
     ],
     "read documents": [("bot/ingest/documents.py", "extract_texts")],
+    "rules (findings)": [("bot/ingest/findings.py", "find")],  # matching and co., since the fourth session
+    "match": [("rules/match.py", "evaluate")],
     # the recording thread (bot.ingest.pipeline / settle)
     "record (all)": [("bot/ingest/settle.py", "record_prepared")],
     "record rows": [("bot/ingest/record.py", "add_mail"), ("bot/ingest/record.py", "record_submission")],
@@ -80,7 +82,6 @@ STEPS: dict[str, list[tuple[str, str]]] = {
     "cursor": [("db/queries.py", "save_cursor")],
     "sync (syncfs)": [("bot/ingest/storage.py", "sync")],
     "quarantine marks": [("bot/ingest/quarantine.py", "*")],
-    "match": [("rules/match.py", "evaluate")],
     "commit": [("sqlalchemy/orm/session.py", "commit")],  # Session.commit and SessionTransaction.commit
 }
 POLL_TOTAL = ("bot/ingest/poll.py", "poll_once")
