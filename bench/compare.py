@@ -5,7 +5,8 @@ This machine's speed drifts by a third within an hour, more than most single cha
 
 1. starts a private Dovecot and loads one mailbox (as ``bench/ingest.py``: ``--mails`` mails with
    ``--size`` KB attachments);
-2. checks out both commits (``git worktree``, detached, removed at the end);
+2. checks out both commits (``git worktree``, detached, compiled, removed at the end) and polls a
+   small box once with each, untimed, so that neither pays for cold caches;
 3. ``--pairs`` times, polls the mailbox from an empty SQLite database once with each commit's code, in
    alternating order (A B, then B A, ...), each poll in a fresh process (``bench/ingest.py
    --child-poll`` of that commit) and work folder;
@@ -76,6 +77,9 @@ def _cmdline(pid: int) -> bytes:
         return b""
 
 
+_marked: dict[int, bool] = {}  # pid -> its command line holds the marker (read once per process)
+
+
 def watched(root: int, marker: bytes) -> set[int]:
     """``root`` and its descendants, and every process whose command line holds ``marker``."""
     parents = {}
@@ -92,7 +96,10 @@ def watched(root: int, marker: bytes) -> set[int]:
                 found.add(pid)
                 break
             p = parents.get(p)
-    found |= {pid for pid in parents if marker in _cmdline(pid)}
+    for pid in parents:
+        if pid not in _marked:
+            _marked[pid] = marker in _cmdline(pid)
+    found |= {pid for pid in parents if _marked[pid]}
     return found
 
 
@@ -124,8 +131,11 @@ def timed_poll(tree: Path, config: Path, password: str, marker: bytes) -> tuple[
 
 
 def checkout(rev: str, where: Path) -> Path:
+    """``rev`` checked out at ``where``, its modules compiled (a fresh tree's first poll would compile
+    them, and be slower for it)."""
     subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), rev], check=True,
                    capture_output=True)  # fmt: skip
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(where)], check=False, capture_output=True)
     return where
 
 
@@ -154,15 +164,22 @@ def main() -> int:
     try:
         for key, rev in (("A", args.rev_a), ("B", args.rev_b)):
             trees[key] = checkout(rev, base / f"tree-{key}")
-        server.add_users(1)
+        server.add_users(2)
         box = DovecotMailbox(server, *server.take_user())
         mails = ingest.make_mails(args.mails, args.size)
         ingest.append_all(box, mails)
         ingest.plain_download(box)  # warm the server's caches
+        # One untimed poll of a small box with each tree (enough mails to start the workers), so that
+        # neither tree's first timed poll pays for cold caches.
+        warm = DovecotMailbox(server, *server.take_user())
+        ingest.append_all(warm, ingest.make_mails(40, args.size, seed=2))
+        marker = root.name.encode()  # in the command line of each of the server's processes
+        for key, tree in trees.items():
+            (base / f"warm-{key}").mkdir()
+            timed_poll(tree, ingest.write_config(base / f"warm-{key}", warm), warm.password, marker)
         print(f"A = {args.rev_a}, B = {args.rev_b}; {len(mails)} mails, {sum(map(len, mails)) / 2**20:.1f} MiB")
         walls: dict[str, list[float]] = {"A": [], "B": []}
         cpus: dict[str, list[float]] = {"A": [], "B": []}
-        marker = root.name.encode()  # in the command line of each of the server's processes
         for pair in range(args.pairs):
             for key in ("A", "B") if pair % 2 == 0 else ("B", "A"):
                 work = base / f"run-{pair}-{key}"
