@@ -329,10 +329,10 @@ def bench_runs(kind: str, box: DovecotMailbox, work: Path, runs: int) -> None:
             a1, total = plain_download(box)
             a2, _ = plain_download(box, quiet=True)
             # Each run's folder is kept until the benchmark ends: deleting its ~4,500 files right before
-            # the next poll made that poll pay for them on ext4 without a journal (as on the CI and
-            # benchmark machines), where creating a file steps over every inode freed in the last
-            # seconds to minutes, one by one (the kernel's recently_deleted(): 0.5 ms per file created).
-            # No real poll follows a mass deletion.
+            # the next poll made that poll pay for them on ext4 without a journal (as on the benchmark
+            # machine), where creating a file steps over every inode freed in the last seconds to
+            # minutes, one by one (the kernel's recently_deleted(): 0.5 ms per file created). No real
+            # poll follows a mass deletion.
             run_work = work / f"{kind}-{i}"
             run_work.mkdir()
             result = run_child(write_config(run_work, box, next(urls)), box.password)
