@@ -107,10 +107,14 @@ def timed_poll(tree: Path, config: Path, password: str, marker: bytes) -> tuple[
     """One poll with the code of ``tree``: (wall seconds of poll_once, CPU seconds of all its processes
     and the server's during it)."""
     env = {**os.environ, "INTAKE_BENCH_PASSWORD": password}
-    child = subprocess.Popen(
-        [sys.executable, str(tree / "bench" / "ingest.py"), "--child-poll", str(config)],
-        cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    # The child's output goes to files: a pipe nobody reads while the poll runs would block a child
+    # that logs more than a pipe holds.
+    out_path, err_path = config.parent / "poll.out", config.parent / "poll.err"
+    with out_path.open("wb") as out_file, err_path.open("wb") as err_file:
+        child = subprocess.Popen(
+            [sys.executable, str(tree / "bench" / "ingest.py"), "--child-poll", str(config)],
+            cwd=tree, env=env, stdout=out_file, stderr=err_file,
+        )  # fmt: skip
     start: dict[int, float] = {}
     last: dict[int, float] = {}
     for pid in watched(os.getpid(), marker) - {os.getpid()}:
@@ -121,11 +125,10 @@ def timed_poll(tree: Path, config: Path, password: str, marker: bytes) -> tuple[
             if (c := cpu_seconds(pid)) is not None:
                 last[pid] = c
         time.sleep(_SAMPLE_SECONDS)
-    out, err = child.communicate()
     if child.returncode != 0:
-        sys.stderr.write(err.decode(errors="replace")[-4000:])
+        sys.stderr.write(err_path.read_text(errors="replace")[-4000:])
         raise RuntimeError(f"child poll of {tree} failed ({child.returncode})")
-    seconds = float(json.loads(out.decode().strip().splitlines()[-1])["seconds"])
+    seconds = float(json.loads(out_path.read_text().strip().splitlines()[-1])["seconds"])
     cpu = sum(c - start.get(pid, 0.0) for pid, c in last.items())
     return seconds, cpu
 
