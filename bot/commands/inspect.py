@@ -162,7 +162,7 @@ def inspect_file(path: Path, context: _Context) -> Inspection:
 
 def _fill(found: Inspection, mail: IncomingMail, context: _Context) -> None:
     """What bot.ingest.poll decides for a submission, step by step, without recording anything."""
-    from bot.ingest.trust import not_material_files
+    from bot.ingest.findings import not_material_files
     from bot.mime.mail import genuine_message_id
     from rules.authresults import authenticate
     from rules.disposition import disposition

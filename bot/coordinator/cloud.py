@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, joinedload
 from bot.app import Deps
 from bot.coordinator.actions import ActionError, place
 from bot.coordinator.journal import Actor, Journal, Outcome
-from bot.ingest.trust import not_material_of
+from bot.ingest.findings import not_material_of
 from bot.ingest.validate import stored_texts, validate_mail
 from bot.mime.archive import expand
 from bot.mime.mail import DecodedText, Material, Skipped

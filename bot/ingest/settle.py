@@ -27,10 +27,10 @@ from bot.coordinator.mailcommands import Route, handle_command_mail, note_refuse
 from bot.ingest import quarantine
 from bot.ingest.download import sha256_of
 from bot.ingest.faults import describe, is_transient
-from bot.ingest.findings import Findings
+from bot.ingest.findings import Findings, not_material_files
 from bot.ingest.prepare import Prepared
 from bot.ingest.record import KnownVersions, Source, add_mail, add_unparseable, dedupe_key, record_submission
-from bot.ingest.trust import not_material_files, sender_of, submission_facts
+from bot.ingest.trust import sender_of, submission_facts
 from bot.ingest.validate import validate_mail
 from bot.mailbox.errors import ImapError
 from bot.mime.mail import IncomingMail

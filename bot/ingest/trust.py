@@ -1,14 +1,15 @@
-"""The trust facts of one parsed mail, gathered for the rules: who sent it (``rules.sender``), which of
-its files are not material (``rules.material``), and what the receipt rule needs to know.
+"""The trust facts of one parsed mail, gathered for the rules in the recording process: who sent it
+(``rules.sender``, under the configured authentication servers) and what the receipt rule needs to
+know. Which files are not material is found where the mail is read (``bot.ingest.findings``).
 
-The decisions are the rules'; this module only reads what they need from the configuration, the
-headers and the spooled files, so that ``bot.ingest.poll`` makes each decision with one call.
+The decisions are the rules'; this module only reads what they need from the configuration and the
+headers, so that ``bot.ingest.poll`` makes each decision with one call.
 """
 
 from __future__ import annotations
 
 from bot.app import Deps
-from bot.ingest.findings import not_material_files, not_material_of, sender_verdict
+from bot.ingest.findings import sender_verdict
 from bot.mime.mail import IncomingMail
 from bot.mime.sender import parse_recipients
 from rules.authresults import domain_of
@@ -16,8 +17,6 @@ from rules.decision import Decision
 from rules.material import NotMaterial
 from rules.receipting import Submission, bulk_like, phishing_like
 from rules.sender import SenderVerdict
-
-__all__ = ["names_indicator", "not_material_files", "not_material_of", "sender_of", "submission_facts"]
 
 
 def sender_of(deps: Deps, mail: IncomingMail) -> SenderVerdict:

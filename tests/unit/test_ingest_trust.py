@@ -1,11 +1,13 @@
-"""bot.ingest.trust: the files of a parsed mail that are not material, read from their spooled bytes,
-the parser's ``Material.damage`` and its ``Skipped`` entries."""
+"""The files of a parsed mail that are not material (``bot.ingest.findings``), read from their spooled
+bytes, the parser's ``Material.damage`` and its ``Skipped`` entries; whether a mail names an indicator
+(``bot.ingest.trust``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bot.ingest.trust import names_indicator, not_material_files
+from bot.ingest.findings import not_material_files
+from bot.ingest.trust import names_indicator
 from bot.mime.mail import DecodedText, IncomingMail, Material, Skipped
 from rules import codes
 from rules.decision import AttachmentDecision, Decision
